@@ -1,5 +1,7 @@
 package vrrp
 
+import "io"
+
 // DropReason says why a received packet was not obeyed. Every drop is
 // counted by reason; the names follow keepalived's counters where it has one.
 type DropReason uint8
@@ -60,6 +62,12 @@ func DropReasons() []DropReason {
 type DropError struct{ Reason DropReason }
 
 func (e *DropError) Error() string { return "vrrp: dropped packet: " + e.Reason.String() }
+
+// Is makes ErrShort match io.ErrUnexpectedEOF, what a short read means
+// everywhere else in Go.
+func (e *DropError) Is(target error) bool {
+	return e.Reason == DropShort && target == io.ErrUnexpectedEOF
+}
 
 var (
 	ErrShort     = &DropError{DropShort}

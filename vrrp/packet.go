@@ -1,7 +1,11 @@
 package vrrp
 
 import (
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -57,6 +61,13 @@ var Group = netip.AddrFrom4([4]byte{224, 0, 0, 18})
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	|                       IPvX Address(es)                        |
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// A version 2 message always carries the 8 octets of Authentication Data,
+// zeros with AuthNone: keepalived sends them and drops a message without
+// them (captured in testdata/keepalived-v2-noauth.hex). The v2 checksum
+// covers the message alone; the v3 checksum also covers an IPv4
+// pseudo-header (RFC 5798 section 5.2.8), so only Append and Unmarshal,
+// which are given the IP addresses, handle it.
 type Advertisement struct {
 	Version  Version
 	VRID     uint8
@@ -72,4 +83,247 @@ type Advertisement struct {
 	// Checksum is the checksum as decoded. Encoding ignores it and computes
 	// the right one.
 	Checksum uint16
+}
+
+const (
+	headerLen   = 8 // the fixed part, up to and including Checksum
+	authLen     = 8 // v2 Authentication Data
+	typeAdvert  = 1 // the only VRRP message type
+	v3MaxCentis = 1<<12 - 1
+)
+
+// errInvalid marks the encoding errors: an Advertisement that cannot be put on
+// the wire. Decoding errors are DropErrors instead.
+var errInvalid = errors.New("invalid advertisement")
+
+// MarshalBinary encodes a as a VRRP message.
+//
+// A version 3 message gets checksum 0: its checksum covers the IPv4
+// pseudo-header, which MarshalBinary does not know. Use Append to send one.
+func (a *Advertisement) MarshalBinary() ([]byte, error) {
+	n, iv, err := a.check()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, n)
+	return a.encode(b, iv, a.Version == Version2, netip.Addr{}, netip.Addr{}), nil
+}
+
+// Append appends the encoded message to b with the right checksum for either
+// version; src and dst are the IPv4 source and destination of the packet
+// that will carry it (version 3 only, ignored for version 2). It does not
+// allocate when cap(b) has room for the message. On error b is returned
+// unchanged.
+func (a *Advertisement) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
+	_, iv, err := a.check()
+	if err != nil {
+		return b, err
+	}
+	if a.Version == Version3 {
+		if src, dst = src.Unmap(), dst.Unmap(); !src.Is4() || !dst.Is4() {
+			return b, fmt.Errorf("failed to encode VRRPv3 advertisement from %v to %v: the checksum needs IPv4 addresses: %w", src, dst, errInvalid)
+		}
+	}
+	return a.encode(b, iv, true, src, dst), nil
+}
+
+// check validates a for encoding and returns the message length and the
+// interval as it goes on the wire.
+func (a *Advertisement) check() (n int, interval uint16, err error) {
+	if a.Version != Version2 && a.Version != Version3 {
+		return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: version %d, want 2 or 3: %w", a.Version, errInvalid)
+	}
+	if len(a.Addresses) == 0 || len(a.Addresses) > MaxAddresses {
+		return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: %d addresses, want 1 to %d: %w", len(a.Addresses), MaxAddresses, errInvalid)
+	}
+	for _, ip := range a.Addresses {
+		if !ip.Is4() {
+			return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: address %v is not IPv4: %w", ip, errInvalid)
+		}
+	}
+	n = msgLen(a.Version, len(a.Addresses))
+	switch a.Version {
+	case Version2:
+		if a.Interval%time.Second != 0 || a.Interval < time.Second || a.Interval > 255*time.Second {
+			return 0, 0, fmt.Errorf("failed to encode VRRPv2 advertisement: interval %v, want whole seconds from 1s to 255s: %w", a.Interval, errInvalid)
+		}
+		return n, uint16(a.Interval / time.Second), nil
+	default:
+		const cs = 10 * time.Millisecond
+		if a.Interval%cs != 0 || a.Interval < cs || a.Interval > v3MaxCentis*cs {
+			return 0, 0, fmt.Errorf("failed to encode VRRPv3 advertisement: interval %v, want whole centiseconds from 10ms to 40.95s: %w", a.Interval, errInvalid)
+		}
+		return n, uint16(a.Interval / cs), nil
+	}
+}
+
+// msgLen is the length of a message with n addresses.
+func msgLen(v Version, n int) int {
+	if v == Version2 {
+		return headerLen + 4*n + authLen
+	}
+	return headerLen + 4*n
+}
+
+// encode appends the checked a to b, with the checksum if sum is set.
+func (a *Advertisement) encode(b []byte, interval uint16, sum bool, src, dst netip.Addr) []byte {
+	start := len(b)
+	b = slices.Grow(b, msgLen(a.Version, len(a.Addresses)))
+	b = append(b, byte(a.Version)<<4|typeAdvert, a.VRID, a.Priority, byte(len(a.Addresses)))
+	if a.Version == Version2 {
+		b = append(b, byte(a.AuthType), byte(interval))
+	} else {
+		b = binary.BigEndian.AppendUint16(b, interval)
+	}
+	b = append(b, 0, 0) // checksum, filled in below
+	for _, ip := range a.Addresses {
+		v4 := ip.As4()
+		b = append(b, v4[:]...)
+	}
+	if a.Version == Version2 {
+		if a.AuthType == AuthNone {
+			b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
+		} else {
+			b = append(b, a.AuthData[:]...)
+		}
+	}
+	if sum {
+		msg := b[start:]
+		binary.BigEndian.PutUint16(msg[6:], Checksum(msg, a.Version, src, dst))
+	}
+	return b
+}
+
+// Checksum returns the VRRP checksum of msg, a whole message: the Internet
+// checksum (RFC 1071) of the message, preceded for version 3 by the IPv4
+// pseudo-header of src, dst, zero, protocol 112 and the message length (RFC
+// 5798 section 5.2.8). Version 2 covers the message alone (RFC 3768) and
+// ignores src and dst. The checksum field of msg (octets 6 and 7) is skipped,
+// so it may hold anything: the result is what belongs there. Addresses that
+// are not IPv4 count as 0.0.0.0.
+func Checksum(msg []byte, v Version, src, dst netip.Addr) uint16 {
+	return ^fold(sum(msg, v, src, dst, false))
+}
+
+// sum adds up msg in 16-bit words, with the pseudo-header for version 3 and
+// with or without the checksum field. A 64-bit sum cannot overflow on any
+// slice that fits in memory.
+func sum(msg []byte, v Version, src, dst netip.Addr, withField bool) uint64 {
+	var s uint64
+	if v == Version3 {
+		s4, d4 := as4(src), as4(dst)
+		s += uint64(binary.BigEndian.Uint16(s4[0:])) + uint64(binary.BigEndian.Uint16(s4[2:]))
+		s += uint64(binary.BigEndian.Uint16(d4[0:])) + uint64(binary.BigEndian.Uint16(d4[2:]))
+		s += IPProtocol + uint64(uint16(len(msg)))
+	}
+	for i := 0; i+1 < len(msg); i += 2 {
+		if i != 6 || withField {
+			s += uint64(binary.BigEndian.Uint16(msg[i:]))
+		}
+	}
+	if len(msg)%2 == 1 {
+		s += uint64(msg[len(msg)-1]) << 8
+	}
+	return s
+}
+
+// fold adds the carries back in: the one's complement sum.
+func fold(s uint64) uint16 {
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return uint16(s)
+}
+
+func as4(ip netip.Addr) [4]byte {
+	if ip = ip.Unmap(); ip.Is4() {
+		return ip.As4()
+	}
+	return [4]byte{}
+}
+
+// UnmarshalBinary decodes a VRRP message of either version and checks its
+// structure: version, type, a nonzero address count, a length that matches
+// the count exactly, and the version 2 checksum. The version 3 checksum needs
+// the IP addresses: Unmarshal checks it.
+//
+// Trailing octets are an error (ErrLength), as in keepalived 2.2.7, which
+// drops any message whose length is not exactly the one its count implies.
+// (Ethernet padding never reaches a raw socket: the kernel trims the packet
+// to the IP total length.) Reserved bits are ignored, and so is the
+// Authentication Data of a version 2 message with AuthNone (decoded as
+// zeros), as the RFCs require. An interval of zero decodes; the engine must
+// not trust it.
+//
+// Errors are DropErrors; a is left unchanged on error. Decoding reuses
+// a.Addresses' backing array, so decoding into a reused Advertisement does
+// not allocate.
+func (a *Advertisement) UnmarshalBinary(b []byte) error {
+	return a.decode(b, false, netip.Addr{}, netip.Addr{})
+}
+
+// Unmarshal is UnmarshalBinary plus the version 3 checksum, which covers the
+// IPv4 source and destination of the packet that carried b. A src or dst
+// that is not IPv4 fails the version 3 checksum.
+func (a *Advertisement) Unmarshal(b []byte, src, dst netip.Addr) error {
+	return a.decode(b, true, src, dst)
+}
+
+func (a *Advertisement) decode(b []byte, pseudo bool, src, dst netip.Addr) error {
+	if len(b) < headerLen {
+		return ErrShort
+	}
+	v := Version(b[0] >> 4)
+	if v != Version2 && v != Version3 {
+		return ErrVersion
+	}
+	if b[0]&0x0f != typeAdvert {
+		return ErrType
+	}
+	count := int(b[3])
+	if count == 0 {
+		return ErrAddrCount
+	}
+	if len(b) < headerLen+4*count {
+		return ErrShort
+	}
+	if len(b) != msgLen(v, count) {
+		return ErrLength
+	}
+	switch {
+	case v == Version2:
+		if fold(sum(b, v, src, dst, true)) != 0xffff {
+			return ErrChecksum
+		}
+	case pseudo:
+		if src, dst = src.Unmap(), dst.Unmap(); !src.Is4() || !dst.Is4() {
+			return ErrChecksum
+		}
+		if fold(sum(b, v, src, dst, true)) != 0xffff {
+			return ErrChecksum
+		}
+	}
+
+	a.Version = v
+	a.VRID = b[1]
+	a.Priority = b[2]
+	a.Checksum = binary.BigEndian.Uint16(b[6:8])
+	a.AuthType = AuthNone
+	a.AuthData = [8]byte{}
+	if v == Version2 {
+		a.Interval = time.Duration(b[5]) * time.Second
+		a.AuthType = AuthType(b[4])
+		if a.AuthType != AuthNone {
+			a.AuthData = [8]byte(b[len(b)-authLen:])
+		}
+	} else {
+		centis := binary.BigEndian.Uint16(b[4:6]) & v3MaxCentis
+		a.Interval = time.Duration(centis) * 10 * time.Millisecond
+	}
+	a.Addresses = a.Addresses[:0]
+	for i := range count {
+		off := headerLen + 4*i
+		a.Addresses = append(a.Addresses, netip.AddrFrom4([4]byte(b[off:off+4])))
+	}
+	return nil
 }
