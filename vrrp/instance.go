@@ -1,0 +1,746 @@
+package vrrp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is the state of a VRRP instance.
+type State uint8
+
+const (
+	StateInit   State = iota // not running (RFC "Initialize")
+	StateBackup              // listening for the master
+	StateMaster              // holding the virtual addresses
+	StateFault               // out of service (keepalived's FAULT): no adverts, no VIPs
+)
+
+var stateNames = [...]string{"INIT", "BACKUP", "MASTER", "FAULT"}
+
+// String returns the state as keepalived names it: INIT, BACKUP, MASTER or FAULT.
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", s)
+}
+
+// Defaults of Config.
+const (
+	DefaultPriority     = 100                     // keepalived's default
+	DefaultVersion      = Version2                // keepalived's default
+	DefaultInterval     = time.Second             // advert_int 1
+	DefaultGARPRepeat   = 3                       // announcements per burst
+	DefaultGARPInterval = 1100 * time.Millisecond // just over Linux's 1 s neighbour locktime
+)
+
+// Config configures one VRRP instance (one VRID on one interface). The zero
+// value of every field but VRID, Primary and Addresses means its default.
+type Config struct {
+	VRID     uint8 // 1 to 255
+	Priority uint8 // 1 to 255, 0 means DefaultPriority; 255 is the address owner
+	Version  Version
+	Interval time.Duration // whole seconds in v2, whole centiseconds in v3; 0 means 1 s
+
+	// NoPreempt is keepalived's nopreempt: a backup never takes over from
+	// a working master, even one of lower priority, and the instance
+	// starts as BACKUP. It cannot be combined with priority 255,
+	// InitialState StateMaster or a PreemptDelay.
+	NoPreempt bool
+	// PreemptDelay (keepalived's preempt_delay) lets a lower-priority
+	// master stay until PreemptDelay after startup or Resume.
+	PreemptDelay time.Duration
+	// InitialState StateMaster (keepalived's "state MASTER") becomes master
+	// at startup without waiting for Master_Down_Interval; StateInit and
+	// StateBackup start as BACKUP.
+	InitialState State
+
+	// Primary is the source address of our adverts, so it must be the
+	// address the Conn sends from (the v3 checksum covers it). It breaks
+	// ties between equal priorities (the higher address wins), and adverts
+	// from it are our own.
+	Primary   netip.Addr
+	Addresses []netip.Prefix // the virtual addresses, 1 to 255
+
+	AuthType AuthType // v2 only
+	AuthPass string   // v2 AuthSimple password; like keepalived, only the first 8 bytes count
+	// Peers, when not empty, makes adverts unicast to each peer (keepalived's
+	// unicast_peer) instead of multicast to 224.0.0.18, and only adverts
+	// from them are accepted.
+	Peers []netip.Addr
+
+	// GARPRepeat is how many gratuitous ARPs announce each VIP on becoming
+	// master, GARPInterval apart (defaults 3 and 1.1 s). GARPRefresh, when
+	// not zero, repeats one announcement that often while master.
+	GARPRepeat   int
+	GARPInterval time.Duration
+	GARPRefresh  time.Duration
+	// StartupDelay (keepalived's vrrp_startup_delay) pushes the first
+	// master-down deadline out, so that a router whose network is still
+	// coming up does not take over before it can hear the master.
+	StartupDelay time.Duration
+
+	Logger *slog.Logger // nil: no logging
+}
+
+// withDefaults returns c with its defaults applied, or why it is invalid.
+func (c Config) withDefaults() (Config, error) {
+	if c.Priority == 0 {
+		c.Priority = DefaultPriority
+	}
+	if c.Version == 0 {
+		c.Version = DefaultVersion
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.GARPRepeat == 0 {
+		c.GARPRepeat = DefaultGARPRepeat
+	}
+	if c.GARPInterval == 0 {
+		c.GARPInterval = DefaultGARPInterval
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.Addresses, c.Peers = slices.Clone(c.Addresses), slices.Clone(c.Peers) // ours now
+	if c.VRID == 0 {
+		return c, errors.New("VRID must be 1 to 255")
+	}
+	switch c.Version {
+	case Version2:
+		if c.Interval%time.Second != 0 || c.Interval < time.Second || c.Interval > 255*time.Second {
+			return c, fmt.Errorf("VRRPv2 interval %v: want whole seconds from 1s to 255s", c.Interval)
+		}
+	case Version3:
+		const cs = 10 * time.Millisecond
+		if c.Interval%cs != 0 || c.Interval < cs || c.Interval > v3MaxCentis*cs {
+			return c, fmt.Errorf("VRRPv3 interval %v: want whole centiseconds from 10ms to 40.95s", c.Interval)
+		}
+		if c.AuthType != AuthNone {
+			return c, errors.New("VRRPv3 has no authentication")
+		}
+	default:
+		return c, fmt.Errorf("version %d: want 2 or 3", c.Version)
+	}
+	switch c.AuthType {
+	case AuthNone:
+	case AuthSimple:
+		if c.AuthPass == "" {
+			return c, errors.New("authentication PASS needs a password")
+		}
+	default:
+		return c, fmt.Errorf("authentication type %d: want none (0) or PASS (1)", c.AuthType)
+	}
+	if !c.Primary.Is4() || !c.Primary.IsGlobalUnicast() && !c.Primary.IsLinkLocalUnicast() {
+		return c, fmt.Errorf("primary address %v: want a unicast IPv4 address", c.Primary)
+	}
+	if len(c.Addresses) == 0 || len(c.Addresses) > MaxAddresses {
+		return c, fmt.Errorf("%d virtual addresses: want 1 to %d", len(c.Addresses), MaxAddresses)
+	}
+	for _, p := range c.Addresses {
+		if !p.IsValid() || !p.Addr().Is4() {
+			return c, fmt.Errorf("virtual address %v: want an IPv4 prefix", p)
+		}
+	}
+	for _, p := range c.Peers {
+		if !p.Is4() || p == c.Primary {
+			return c, fmt.Errorf("unicast peer %v: want an IPv4 address other than the primary", p)
+		}
+	}
+	switch c.InitialState {
+	case StateInit, StateBackup, StateMaster:
+	default:
+		return c, fmt.Errorf("initial state %v: want BACKUP or MASTER", c.InitialState)
+	}
+	if c.NoPreempt {
+		// keepalived clears nopreempt in these cases with a warning; an
+		// embedder should decide, so say it.
+		switch {
+		case c.Priority == 255:
+			return c, errors.New("nopreempt cannot work with priority 255 (address owner)")
+		case c.InitialState == StateMaster:
+			return c, errors.New("nopreempt cannot work with initial state MASTER")
+		case c.PreemptDelay != 0:
+			return c, errors.New("preempt delay has no meaning with nopreempt")
+		}
+	}
+	if c.PreemptDelay < 0 || c.GARPRepeat < 0 || c.GARPInterval < 0 || c.GARPRefresh < 0 || c.StartupDelay < 0 {
+		return c, errors.New("negative delay, interval or count")
+	}
+	return c, nil
+}
+
+// An Event is a state transition.
+type Event struct {
+	Time     time.Time
+	From, To State
+	Reason   string     // why: "master down", "higher priority advert", Fault's reason, ...
+	Master   netip.Addr // the master after the transition (our Primary when To is MASTER), if known
+}
+
+// Status is a snapshot of an instance.
+type Status struct {
+	State State
+	// Priority is the configured priority; EffectivePriority is the one we
+	// advertise now: Priority in BACKUP and MASTER, 0 in INIT and FAULT.
+	Priority, EffectivePriority uint8
+	Master                      netip.Addr // the master we follow (our Primary when MASTER), if known
+	MasterPriority              uint8
+	MasterAdverInterval         time.Duration // v3 backups learn it from the master
+	LastAdvert                  time.Time     // when the last accepted advert arrived
+	Stats                       Stats
+}
+
+// Stats are an instance's counters since NewInstance.
+type Stats struct {
+	AdvertRcvd    uint64 // adverts accepted
+	AdvertSent    uint64 // adverts sent (to the group or to every peer)
+	BecomeMaster  uint64
+	ReleaseMaster uint64
+	PriZeroRcvd   uint64
+	PriZeroSent   uint64
+	GARPSent      uint64 // successful Announce calls
+	// Drops counts rejected packets by reason; index it with a
+	// DropReason, or use Drop.
+	Drops          [numDropReasons]uint64
+	SendErrors     uint64 // failed encodes and writes
+	AddressErrors  uint64 // failed AddAddress/RemoveAddress calls
+	AnnounceErrors uint64 // failed Announce calls
+	EventsDropped  uint64 // transitions not delivered because Events was full
+}
+
+// Drop returns the number of packets dropped for reason r.
+func (s Stats) Drop(r DropReason) uint64 {
+	if r >= numDropReasons {
+		return 0
+	}
+	return s.Drops[r]
+}
+
+// EventBuffer is the capacity of the Events channel.
+const EventBuffer = 64
+
+// Internal deadlines of the Instance, after the state machine's.
+const (
+	timerReconcile = numFSMTimers + iota // retry failed VIP changes
+	timerLogFlush                        // summarize rate-limited log lines
+	numTimers
+)
+
+// Rate-limited log keys: one per drop reason, then the error kinds.
+const (
+	limitSend = int(numDropReasons) + iota
+	limitAnnounce
+	numLimits
+)
+
+const (
+	logEvery     = 10 * time.Second // at most one summary per key this often
+	maxPacketLen = 1500
+)
+
+// An Instance runs the VRRP state machine for one virtual router. Create it
+// with NewInstance and run it with Run; Status, Events, Fault and Resume may
+// be called from any goroutine.
+type Instance struct {
+	cfg    Config
+	conn   Conn
+	addr   Addresser
+	ann    Announcer
+	log    *slog.Logger
+	filter Filter
+	dsts   []netip.Addr // where adverts go: Group or the peers
+
+	events  chan Event
+	running atomic.Bool
+
+	cmdMu   sync.Mutex
+	cmds    []command
+	cmdWake chan struct{}
+
+	mu     sync.Mutex
+	status Status
+
+	// Owned by Run's goroutine.
+	m         *fsm
+	st        Stats
+	lastAdv   time.Time
+	deadlines [numTimers]time.Time
+	adv       Advertisement // the advert we send
+	sendBuf   []byte
+	limits    [numLimits]rateLog
+}
+
+type command struct {
+	fault  bool // Fault, else Resume
+	reason string
+}
+
+// received is what the reader passes to the loop: a copy of the little the
+// state machine needs, so the reader can reuse its buffers at once.
+type received struct {
+	drop     DropReason // DropNone: accepted
+	src      netip.Addr
+	priority uint8
+	interval time.Duration
+}
+
+type rateLog struct {
+	last       time.Time // when a line was last logged
+	suppressed uint64    // not logged since
+}
+
+// NewInstance checks cfg and returns an instance that sends and receives
+// adverts on c, adds and removes the virtual addresses with a and announces
+// them with ann. It starts nothing: call Run.
+func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration of VRRP instance %d: %w", cfg.VRID, err)
+	}
+	if c == nil || a == nil || ann == nil {
+		return nil, errors.New("VRRP instance needs a Conn, an Addresser and an Announcer")
+	}
+	i := &Instance{
+		cfg:     cfg,
+		conn:    c,
+		addr:    a,
+		ann:     ann,
+		log:     cfg.Logger.With("vrid", cfg.VRID),
+		events:  make(chan Event, EventBuffer),
+		cmdWake: make(chan struct{}, 1),
+		filter: Filter{
+			Version:  cfg.Version,
+			VRID:     cfg.VRID,
+			AuthType: cfg.AuthType,
+			AuthData: AuthData(cfg.AuthPass),
+			Interval: cfg.Interval,
+			Peers:    cfg.Peers,
+			Self:     []netip.Addr{cfg.Primary},
+		},
+		m: newFSM(fsmConfig{
+			Priority:      cfg.Priority,
+			Version:       cfg.Version,
+			Interval:      cfg.Interval,
+			Preempt:       !cfg.NoPreempt,
+			PreemptDelay:  cfg.PreemptDelay,
+			InitialMaster: cfg.InitialState == StateMaster,
+			Primary:       cfg.Primary,
+			GARPRepeat:    cfg.GARPRepeat,
+			GARPInterval:  cfg.GARPInterval,
+			GARPRefresh:   cfg.GARPRefresh,
+			StartupDelay:  cfg.StartupDelay,
+		}),
+		adv: Advertisement{
+			Version:  cfg.Version,
+			VRID:     cfg.VRID,
+			Interval: cfg.Interval,
+			AuthType: cfg.AuthType,
+		},
+		sendBuf: make([]byte, 0, maxPacketLen),
+	}
+	if cfg.AuthType != AuthNone {
+		i.adv.AuthData = AuthData(cfg.AuthPass)
+	}
+	for _, p := range cfg.Addresses {
+		i.adv.Addresses = append(i.adv.Addresses, p.Addr())
+	}
+	i.dsts = []netip.Addr{Group}
+	if len(cfg.Peers) > 0 {
+		i.dsts = cfg.Peers
+	}
+	i.publish()
+	return i, nil
+}
+
+// Events returns the state transitions. The channel holds EventBuffer
+// events; when it is full, new ones are dropped (and counted in
+// Stats.EventsDropped) rather than stall the protocol. It is never closed:
+// after Run returns, drain it without blocking.
+func (i *Instance) Events() <-chan Event { return i.events }
+
+// Status returns a snapshot of the instance.
+func (i *Instance) Status() Status {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.status
+}
+
+// Fault puts the instance in FAULT, for example because the service behind
+// the VIP failed: a master sends a priority-0 advert so a backup takes over
+// after Skew_Time, and the VIPs are removed. It does not wait: the
+// transition shows on Events and Status. Before Run, it makes Run start in
+// FAULT.
+func (i *Instance) Fault(reason string) { i.command(command{fault: true, reason: reason}) }
+
+// Resume takes the instance out of FAULT into BACKUP as if it had just
+// started: it waits Master_Down_Interval for adverts before it takes over,
+// and the preempt delay starts again. With preemption it then takes over
+// from a lower-priority master; with NoPreempt it follows whichever master
+// it hears and never takes over from a working one. It does not wait.
+func (i *Instance) Resume() { i.command(command{}) }
+
+func (i *Instance) command(c command) {
+	i.cmdMu.Lock()
+	i.cmds = append(i.cmds, c)
+	i.cmdMu.Unlock()
+	select {
+	case i.cmdWake <- struct{}{}:
+	default:
+	}
+}
+
+func (i *Instance) takeCommands() []command {
+	i.cmdMu.Lock()
+	defer i.cmdMu.Unlock()
+	cmds := i.cmds
+	i.cmds = nil
+	return cmds
+}
+
+// Run runs the instance until ctx is done, then shuts it down as RFC 5798
+// says (a master sends a priority-0 advert) and removes the VIPs, and
+// returns nil. It returns an error, after the same shutdown, if reading
+// from the Conn fails. Run does not close the Conn. It may be called once.
+func (i *Instance) Run(ctx context.Context) error {
+	if !i.running.CompareAndSwap(false, true) {
+		return errors.New("VRRP instance is already running or has run")
+	}
+	if err := i.conn.SetReadDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("failed to clear read deadline of VRRP socket: %w", err)
+	}
+	rx := make(chan received, 16)
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go i.read(rx, stop, readErr)
+
+	// A Fault before Run makes us start in FAULT, not flap through MASTER.
+	var faulted *command
+	for _, c := range i.takeCommands() {
+		if c.fault {
+			faulted = &c
+		} else {
+			faulted = nil
+		}
+	}
+	now := time.Now()
+	if faulted != nil {
+		i.step(now, input{kind: inFault, reason: faulted.reason})
+	}
+	i.step(now, input{kind: inStartup})
+	i.publish()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var err error
+loop:
+	for {
+		i.arm(timer)
+		select {
+		case <-ctx.Done():
+			break loop
+		case r := <-rx:
+			i.receive(time.Now(), r)
+		case <-timer.C:
+			i.fire(time.Now())
+		case <-i.cmdWake:
+			now := time.Now()
+			for _, c := range i.takeCommands() {
+				if c.fault {
+					i.step(now, input{kind: inFault, reason: c.reason})
+				} else {
+					i.step(now, input{kind: inResume})
+				}
+			}
+		case err = <-readErr:
+			err = fmt.Errorf("failed to read VRRP advertisement: %w", err)
+			i.log.Error("VRRP socket failed, shutting down", "err", err)
+			break loop
+		}
+		i.publish()
+	}
+
+	i.step(time.Now(), input{kind: inShutdown})
+	i.publish()
+	close(stop)
+	// Unblock the reader: any past deadline will do.
+	_ = i.conn.SetReadDeadline(time.Unix(1, 0))
+	if err == nil {
+		<-readErr
+	}
+	return err
+}
+
+// read is Run's reader goroutine: it reads, checks and decodes adverts into
+// reused buffers and hands the loop a copy of what matters. It allocates
+// nothing per packet.
+func (i *Instance) read(rx chan<- received, stop <-chan struct{}, done chan<- error) {
+	buf := make([]byte, maxPacketLen)
+	adv := Advertisement{Addresses: make([]netip.Addr, 0, MaxAddresses)}
+	for {
+		n, info, err := i.conn.ReadFrom(buf)
+		if err != nil {
+			select {
+			case <-stop:
+				done <- nil
+			default:
+				done <- err
+			}
+			return
+		}
+		r := received{src: info.Src.Unmap()}
+		if err := i.filter.Accept(buf[:n], info, &adv); err != nil {
+			r.drop = DropShort // Accept returns only DropErrors
+			if de, ok := err.(*DropError); ok {
+				r.drop = de.Reason
+			}
+		} else {
+			r.priority, r.interval = adv.Priority, adv.Interval
+		}
+		select {
+		case rx <- r:
+		case <-stop:
+			done <- nil
+			return
+		}
+	}
+}
+
+// receive handles one packet from the reader.
+func (i *Instance) receive(now time.Time, r received) {
+	if r.drop != DropNone {
+		i.st.Drops[r.drop]++
+		if i.limited(now, int(r.drop)) {
+			i.log.Warn("dropped VRRP packet", "reason", r.drop, "src", r.src)
+		}
+		return
+	}
+	i.st.AdvertRcvd++
+	if r.priority == 0 {
+		i.st.PriZeroRcvd++
+	}
+	i.lastAdv = now
+	i.step(now, input{kind: inAdvert, src: r.src, priority: r.priority, interval: r.interval})
+}
+
+// fire handles every deadline that has passed, earliest first.
+func (i *Instance) fire(now time.Time) {
+	for range 2 * numTimers { // each handler sets its timer in the future
+		t, ok := i.earliest()
+		if !ok || i.deadlines[t].After(now) {
+			return
+		}
+		i.deadlines[t] = time.Time{}
+		switch t {
+		case timerReconcile:
+			i.reconcile(now)
+		case timerLogFlush:
+			i.flushLogs(now)
+		default:
+			i.step(now, input{kind: inTimer, timer: t})
+		}
+	}
+}
+
+func (i *Instance) earliest() (timerID, bool) {
+	var best timerID
+	found := false
+	for t := range timerID(numTimers) {
+		d := i.deadlines[t]
+		if !d.IsZero() && (!found || d.Before(i.deadlines[best])) {
+			best, found = t, true
+		}
+	}
+	return best, found
+}
+
+func (i *Instance) arm(timer *time.Timer) {
+	t, ok := i.earliest()
+	if !ok {
+		timer.Stop()
+		return
+	}
+	timer.Reset(max(time.Until(i.deadlines[t]), 0))
+}
+
+// step feeds the state machine and carries out its actions.
+func (i *Instance) step(now time.Time, in input) {
+	for _, a := range i.m.step(now, in) {
+		switch a.kind {
+		case actSend:
+			i.send(now, a.priority)
+		case actAddVIPs:
+			i.setVIPs(now, true)
+		case actRemoveVIPs:
+			i.setVIPs(now, false)
+		case actAnnounce:
+			i.announce(now)
+		case actSetTimer:
+			i.deadlines[a.timer] = a.at
+		case actStopTimer:
+			i.deadlines[a.timer] = time.Time{}
+		case actTransition:
+			i.transition(now, a)
+		}
+	}
+}
+
+func (i *Instance) send(now time.Time, prio uint8) {
+	i.adv.Priority = prio
+	sent := false
+	for _, dst := range i.dsts {
+		b, err := i.adv.Append(i.sendBuf[:0], i.cfg.Primary, dst)
+		if err == nil {
+			i.sendBuf = b
+			err = i.conn.WriteTo(b, dst)
+		}
+		if err != nil {
+			i.st.SendErrors++
+			if i.limited(now, limitSend) {
+				i.log.Warn("failed to send VRRP advertisement", "dst", dst, "priority", prio, "err", err)
+			}
+			continue
+		}
+		sent = true
+	}
+	if sent {
+		i.st.AdvertSent++
+		if prio == 0 {
+			i.st.PriZeroSent++
+		}
+	}
+}
+
+// setVIPs adds or removes every VIP. A failure is retried until it
+// succeeds or the state changes, so that a VIP does not outlive mastership.
+func (i *Instance) setVIPs(now time.Time, add bool) {
+	failed := false
+	for _, p := range i.cfg.Addresses {
+		var err error
+		if add {
+			err = i.addr.AddAddress(p)
+		} else {
+			err = i.addr.RemoveAddress(p)
+		}
+		if err != nil {
+			failed = true
+			i.st.AddressErrors++
+			op := "remove"
+			if add {
+				op = "add"
+			}
+			i.log.Error("failed to "+op+" virtual address", "vip", p, "err", err)
+		}
+	}
+	i.deadlines[timerReconcile] = time.Time{}
+	if failed {
+		i.deadlines[timerReconcile] = now.Add(max(i.cfg.Interval, time.Second))
+	}
+}
+
+func (i *Instance) reconcile(now time.Time) {
+	i.setVIPs(now, i.m.state == StateMaster)
+}
+
+func (i *Instance) announce(now time.Time) {
+	for _, p := range i.cfg.Addresses {
+		if err := i.ann.Announce(p.Addr()); err != nil {
+			i.st.AnnounceErrors++
+			if i.limited(now, limitAnnounce) {
+				i.log.Warn("failed to announce virtual address", "vip", p.Addr(), "err", err)
+			}
+			continue
+		}
+		i.st.GARPSent++
+	}
+}
+
+func (i *Instance) transition(now time.Time, a action) {
+	switch {
+	case a.to == StateMaster:
+		i.st.BecomeMaster++
+	case a.from == StateMaster:
+		i.st.ReleaseMaster++
+	}
+	level := slog.LevelInfo
+	if a.to == StateFault {
+		level = slog.LevelWarn
+	}
+	i.log.Log(context.Background(), level, "VRRP state change",
+		"from", a.from, "to", a.to, "reason", a.reason, "master", a.master)
+	select {
+	case i.events <- Event{Time: now, From: a.from, To: a.to, Reason: a.reason, Master: a.master}:
+	default:
+		i.st.EventsDropped++
+	}
+}
+
+// limited says whether to log a line of key now: the first at once, then at
+// most one summary per logEvery with the number held back (flushLogs), so
+// that a flood of bad packets does not flood the log. Callers build the log
+// arguments only when it says yes: the drop path must not allocate.
+func (i *Instance) limited(now time.Time, key int) bool {
+	l := &i.limits[key]
+	if l.suppressed == 0 && (l.last.IsZero() || now.Sub(l.last) >= logEvery) {
+		l.last = now
+		return true
+	}
+	l.suppressed++
+	if at := l.last.Add(logEvery); i.deadlines[timerLogFlush].IsZero() || at.Before(i.deadlines[timerLogFlush]) {
+		i.deadlines[timerLogFlush] = at
+	}
+	return false
+}
+
+func (i *Instance) flushLogs(now time.Time) {
+	var next time.Time
+	for key := range i.limits {
+		l := &i.limits[key]
+		if l.suppressed == 0 {
+			continue
+		}
+		if at := l.last.Add(logEvery); at.After(now) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		switch {
+		case key < int(numDropReasons):
+			r := DropReason(key)
+			i.log.Warn("dropped VRRP packets", "reason", r, "count", l.suppressed, "total", i.st.Drops[r], "period", logEvery)
+		case key == limitSend:
+			i.log.Warn("failed to send VRRP advertisements", "count", l.suppressed, "total", i.st.SendErrors, "period", logEvery)
+		case key == limitAnnounce:
+			i.log.Warn("failed to announce virtual addresses", "count", l.suppressed, "total", i.st.AnnounceErrors, "period", logEvery)
+		}
+		l.last, l.suppressed = now, 0
+	}
+	i.deadlines[timerLogFlush] = next
+}
+
+// publish makes the loop's state visible to Status.
+func (i *Instance) publish() {
+	s := Status{
+		State:               i.m.state,
+		Priority:            i.cfg.Priority,
+		MasterAdverInterval: i.m.masterAdverInterval,
+		LastAdvert:          i.lastAdv,
+		Stats:               i.st,
+	}
+	if s.State == StateBackup || s.State == StateMaster {
+		s.EffectivePriority = i.cfg.Priority
+		s.Master, s.MasterPriority = i.m.master, i.m.masterPrio
+	}
+	i.mu.Lock()
+	i.status = s
+	i.mu.Unlock()
+}
