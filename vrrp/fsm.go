@@ -112,12 +112,14 @@ type fsmConfig struct {
 
 // SkewTime is RFC 5798's Skew_Time, ((256 - priority) * interval) / 256:
 // the extra wait that lets the highest-priority backup take over first.
+// For VRRPv2 (RFC 3768) pass interval = 1 s: v2's Skew_Time does not scale.
 func SkewTime(priority uint8, interval time.Duration) time.Duration {
 	return time.Duration(256-int(priority)) * interval / 256
 }
 
 // MasterDownInterval is RFC 5798's Master_Down_Interval, 3 * interval +
 // Skew_Time: how long a backup waits without adverts before it takes over.
+// For VRRPv2 it is 3 * interval + SkewTime(priority, time.Second).
 // With priority 100 and a 1 s interval it is 3.609375 s.
 func MasterDownInterval(priority uint8, interval time.Duration) time.Duration {
 	return 3*interval + SkewTime(priority, interval)
@@ -170,10 +172,17 @@ func (m *fsm) step(now time.Time, in input) []action {
 	return m.out
 }
 
-func (m *fsm) skew() time.Duration { return SkewTime(m.cfg.Priority, m.masterAdverInterval) }
-func (m *fsm) masterDown() time.Duration {
-	return MasterDownInterval(m.cfg.Priority, m.masterAdverInterval)
+// skew is Skew_Time for the configured version. RFC 3768 (v2) defines it in
+// whole seconds, (256 - Priority) / 256 s, whatever the advert interval, and
+// keepalived does the same; only v3 scales it with Master_Adver_Interval.
+func (m *fsm) skew() time.Duration {
+	if m.cfg.Version == Version2 {
+		return SkewTime(m.cfg.Priority, time.Second)
+	}
+	return SkewTime(m.cfg.Priority, m.masterAdverInterval)
 }
+
+func (m *fsm) masterDown() time.Duration { return 3*m.masterAdverInterval + m.skew() }
 
 func (m *fsm) emit(a action)   { m.out = append(m.out, a) }
 func (m *fsm) send(prio uint8) { m.emit(action{kind: actSend, priority: prio}) }

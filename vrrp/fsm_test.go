@@ -575,3 +575,29 @@ func TestFSMAllocs(t *testing.T) {
 		t.Errorf("backup receiving an advert: %v allocations, want 0", n)
 	}
 }
+
+// RFC 3768 defines v2's Skew_Time in seconds, unscaled by the interval (and
+// keepalived agrees); RFC 5798 scales it for v3.
+func TestFSMSkewByVersion(t *testing.T) {
+	tests := []struct {
+		version         Version
+		interval        time.Duration
+		skew, masterDwn time.Duration
+	}{
+		{Version2, time.Second, 609375 * time.Microsecond, 3609375 * time.Microsecond},
+		{Version2, 2 * time.Second, 609375 * time.Microsecond, 6609375 * time.Microsecond},
+		{Version3, 2 * time.Second, 1218750 * time.Microsecond, 7218750 * time.Microsecond},
+		{Version3, 100 * time.Millisecond, 60937500, 360937500},
+	}
+	for _, tt := range tests {
+		cfg := fsmBase()
+		cfg.Priority, cfg.Version, cfg.Interval = 100, tt.version, tt.interval
+		m := newFSM(cfg)
+		if got := m.skew(); got != tt.skew {
+			t.Errorf("v%d at %v: skew %v, want %v", tt.version, tt.interval, got, tt.skew)
+		}
+		if got := m.masterDown(); got != tt.masterDwn {
+			t.Errorf("v%d at %v: master down %v, want %v", tt.version, tt.interval, got, tt.masterDwn)
+		}
+	}
+}
