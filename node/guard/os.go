@@ -1,0 +1,297 @@
+package guard
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ProcessChecker tells whether nginx's master process runs.
+type ProcessChecker interface {
+	// Check returns nil when the process is alive, or an error saying why
+	// it is not.
+	Check(ctx context.Context) error
+}
+
+// Prober asks nginx for an answer.
+type Prober interface {
+	// Probe returns nil when nginx answered in time and well enough.
+	Probe(ctx context.Context) error
+}
+
+// Command is a program to run.
+type Command struct {
+	Argv []string // program and arguments; no shell is involved
+	User string   // run as this user if possible (see Exec); "" for ours
+}
+
+// Runner runs a command to completion. When ctx is done it must kill the
+// command, with whatever it started in its process group, and return soon.
+type Runner interface {
+	// Run returns nil when the command exited with status 0.
+	Run(ctx context.Context, c Command) error
+}
+
+var (
+	_ ProcessChecker = PIDFile{}
+	_ Prober         = (*HTTPProbe)(nil)
+	_ Runner         = Exec{}
+)
+
+// PIDFile checks the process whose pid nginx wrote to Path. A process counts
+// as dead when it is gone or a zombie: a killed nginx can stay a zombie for
+// seconds before it is reaped, and `kill -0` or `ps -C nginx` would still
+// count it (LAB-NOTES). A stopped (SIGSTOP) process counts as alive; only the
+// HTTP probe notices that it does not answer.
+type PIDFile struct {
+	Path string
+	Proc string // procfs mount point; "" is /proc
+}
+
+// Check implements ProcessChecker.
+func (p PIDFile) Check(context.Context) error {
+	b, err := os.ReadFile(p.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no pid file %s", p.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to read pid file: %w", err)
+	}
+	// nginx creates the file before writing it: an empty file is a start
+	// in progress, and counts as not running yet.
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return fmt.Errorf("pid file %s holds no pid: %q", p.Path, strings.TrimSpace(string(b)))
+	}
+	proc := p.Proc
+	if proc == "" {
+		proc = "/proc"
+	}
+	state, err := procState(filepath.Join(proc, strconv.Itoa(pid), "stat"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("master process %d is gone", pid)
+	case err != nil:
+		return fmt.Errorf("failed to read the state of master process %d: %w", pid, err)
+	case state == 'Z' || state == 'X':
+		return fmt.Errorf("master process %d is dead (state %c)", pid, state)
+	}
+	return nil
+}
+
+// procState returns the state letter of a /proc/PID/stat file.
+func procState(path string) (byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	// "pid (comm) S ...": comm may itself contain ") ", so take the last.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0, fmt.Errorf("malformed %s", path)
+	}
+	return b[i+2], nil
+}
+
+// DefaultMaxStatus is the highest HTTP status that counts as healthy. A 4xx
+// is an answer from nginx, so nginx is serving: a misspelt health path
+// (404) must not put both nodes in FAULT and leave the VIP nowhere. A 5xx
+// means nginx answered but cannot serve. Point the URL at a location nginx
+// answers itself (`return 200`), not at a proxied one, or a backend outage
+// (502, 504 on both nodes alike) takes both nodes out.
+const DefaultMaxStatus = 499
+
+// DialFunc makes a connection, like net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// HTTPProbe GETs a URL on a fresh connection each time and wants a status
+// of at most MaxStatus within the context's deadline. Redirects are not
+// followed and proxies from the environment are not used: the answer must
+// come from the nginx at the URL.
+type HTTPProbe struct {
+	url       string
+	maxStatus int
+	client    *http.Client
+}
+
+// NewHTTPProbe returns a probe of url. maxStatus 0 means DefaultMaxStatus;
+// dial nil means a plain net.Dialer (tests pass one that makes its sockets in
+// a network namespace).
+func NewHTTPProbe(url string, maxStatus int, dial DialFunc) *HTTPProbe {
+	if maxStatus == 0 {
+		maxStatus = DefaultMaxStatus
+	}
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	return &HTTPProbe{
+		url:       url,
+		maxStatus: maxStatus,
+		client: &http.Client{
+			Transport: &http.Transport{
+				Proxy:       nil,
+				DialContext: dial,
+				// A kept-alive connection would bypass accept(): a
+				// master that stopped accepting would go unnoticed.
+				DisableKeepAlives:  true,
+				DisableCompression: true,
+				// The question is whether nginx answers, not whether
+				// its certificate names 127.0.0.1.
+				TLSClientConfig:        &tls.Config{InsecureSkipVerify: true},
+				MaxResponseHeaderBytes: 64 << 10,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// errNoAnswer is the cause of a probe that ran out of time.
+var errNoAnswer = errors.New("no answer")
+
+// Probe implements Prober.
+func (p *HTTPProbe) Probe(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
+	if err != nil {
+		return fmt.Errorf("failed to make a request for %s: %w", p.url, err)
+	}
+	req.Header.Set("User-Agent", "vipd-guard")
+	start := time.Now()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", p.url, httpCause(ctx, err, time.Since(start)))
+	}
+	defer resp.Body.Close()
+	// The status line is the answer; the body is read (a little) only so
+	// that a stall mid-body counts against the deadline too.
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)); err != nil {
+		return fmt.Errorf("GET %s: reading the body: %w", p.url, httpCause(ctx, err, time.Since(start)))
+	}
+	if resp.StatusCode > p.maxStatus {
+		return fmt.Errorf("GET %s: status %s", p.url, resp.Status)
+	}
+	return nil
+}
+
+// httpCause shortens net/http's errors to what an operator needs:
+// "connect: connection refused", "no answer after 150ms".
+func httpCause(ctx context.Context, err error, took time.Duration) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w after %v", errNoAnswer, took.Round(time.Millisecond))
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return se
+	}
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) && ue.Unwrap() != nil {
+		return ue.Unwrap()
+	}
+	return err
+}
+
+// Exec runs commands as child processes, each in a process group of its
+// own, and SIGKILLs that whole group when the context is done: a script that
+// forked helpers leaves none behind.
+//
+// Command.User is honoured only when we are root and the user exists;
+// otherwise the command runs as we do (keepalived's script_user semantics
+// are the daemon's to enforce, not the runner's).
+//
+// Output goes to an unlinked temporary file rather than a pipe, so a daemon
+// the command leaves behind (nginx forks one) cannot hold up Run; the last
+// line is added to the error.
+type Exec struct{}
+
+// Run implements Runner.
+func (Exec) Run(ctx context.Context, c Command) error {
+	if len(c.Argv) == 0 {
+		return errors.New("empty command")
+	}
+	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if cred, err := credential(c.User); err != nil {
+		return err
+	} else if cred != nil {
+		cmd.SysProcAttr.Credential = cred
+	}
+	out, err := os.CreateTemp("", "vipd-guard-*")
+	if err != nil {
+		return fmt.Errorf("failed to make a file for the output of %s: %w", c.Argv[0], err)
+	}
+	os.Remove(out.Name())
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+
+	err = cmd.Run()
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("killed: %w", ctx.Err())
+	}
+	if line := lastLine(out); line != "" {
+		return fmt.Errorf("%w: %s", err, line)
+	}
+	return err
+}
+
+// credential returns the credentials to run as name, or nil to run as we do.
+func credential(name string) (*syscall.Credential, error) {
+	if name == "" || os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, nil // no such user: run as we do
+	}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse uid %q of user %s: %w", u.Uid, name, err)
+	}
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse gid %q of user %s: %w", u.Gid, name, err)
+	}
+	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	gids, _ := u.GroupIds()
+	for _, g := range gids {
+		if n, err := strconv.ParseUint(g, 10, 32); err == nil {
+			cred.Groups = append(cred.Groups, uint32(n))
+		}
+	}
+	return cred, nil
+}
+
+// lastLine returns the last non-empty line in f's last 512 bytes, cut to
+// 200 bytes: where programs put the error that made them fail.
+func lastLine(f *os.File) string {
+	const window = 512
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return ""
+	}
+	buf := make([]byte, min(end, window))
+	if _, err := f.ReadAt(buf, end-int64(len(buf))); err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(buf)), "\n")
+	line := strings.TrimSpace(lines[len(lines)-1])
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return line
+}
