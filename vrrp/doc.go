@@ -56,9 +56,10 @@
 //
 // The state machine is RFC 5798's: BACKUP takes over when no advert came for
 // Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time, where
-// Skew_Time = (256 - Priority) * Master_Adver_Interval / 256 (3.609375 s and
-// 0.609375 s at priority 100 and 1 s), or after Skew_Time when the master
-// sent priority 0. Equal priorities are broken by the higher primary
+// Skew_Time = (256 - Priority) * Master_Adver_Interval / 256 in version 3
+// and (256 - Priority) / 256 s in version 2, as RFC 3768 and keepalived have
+// it (3.609375 s and 0.609375 s at priority 100 and 1 s), or after Skew_Time
+// when the master sent priority 0. Equal priorities are broken by the higher primary
 // address. A version 3 backup adopts the master's interval. On top of it,
 // as keepalived does:
 //
