@@ -1,0 +1,27 @@
+// Package ui is vipctl's live operator console: the nodes of one or more
+// VRRP pairs side by side, who holds each VIP against who answers on it,
+// split-brain and no-master banners, and a timeline of what happened.
+//
+// The console does no I/O of its own. The caller (cmd/vipctl) gives New one
+// Pair per cluster, each with a Feed per node and optionally a ProbeFeed,
+// and runs the Model in a tea.Program. A Feed delivers one node's data as
+// Updates: vipd's watch events (control.Event), full documents from `vipd
+// status --json` (control.Status), the SSH link's state (ssh.State) and
+// the error that stopped the stream. The watch stream keeps roles and
+// health current by itself; counters, advert ages and vip_present come
+// only with a Status, so the caller should poll status every few seconds
+// besides watching. A ProbeFeed delivers the results of requests to the VIP
+// made from the console's host.
+//
+// Each feed is read by a Cmd that waits for its next Update and is issued
+// again after each one (glow's findNextLocalFile pattern), so the console
+// renders a change as soon as Bubble Tea's renderer draws the next frame.
+// Close a feed's channel when it ends; the console then stops reading it.
+//
+// The layout follows soft-serve: one Styles, one KeyMap with help, and a
+// Component per region (nodecard.go, viplane.go, timeline.go,
+// pairlist.go) composed by the root model in app.go. Guarded actions
+// (failover drills, repair) will go through one Gate (gate.go) as a
+// confirm state of the model, never as a blocking call; this version
+// defines the message types and refuses every action.
+package ui
