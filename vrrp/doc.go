@@ -81,7 +81,11 @@
 //
 // A router holds the virtual addresses only while it is MASTER: they are
 // removed on every way out of MASTER, and at startup in case a crashed run
-// left them behind. A failed add or remove is logged, counted and retried.
+// left them behind. With AdoptVIPs a restarted router keeps such leftovers
+// instead and listens for AdoptWindow: a master heard means it drops them and
+// is BACKUP; silence means it is MASTER at once, the addresses never having
+// left (a daemon restarted right after a crash costs its clients nothing). A
+// failed add or remove is logged, counted and retried.
 //
 // Received packets pass the checks of RFC 5798 section 7.1 (Filter); each
 // rejected one is counted by reason and logged, the first of a reason at

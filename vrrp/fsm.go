@@ -54,6 +54,7 @@ type input struct {
 	interval time.Duration
 	timer    timerID // inTimer
 	reason   string  // inFault
+	held     bool    // inStartup: some virtual address is already on the interface
 }
 
 type actionKind uint8
@@ -92,6 +93,8 @@ const (
 	reasonShutdown     = "shutdown"
 	reasonResume       = "resume"
 	reasonDefaultFault = "fault"
+	reasonAdoptListen  = "startup holding leftover VIPs: listening for a master"
+	reasonAdopted      = "no master heard: kept leftover VIPs"
 )
 
 // fsmConfig is the part of Config the state machine needs, with defaults
@@ -108,6 +111,7 @@ type fsmConfig struct {
 	GARPInterval  time.Duration
 	GARPRefresh   time.Duration // 0: no refresh
 	StartupDelay  time.Duration
+	AdoptVIPs     bool // keep VIPs found at startup while listening for a master
 }
 
 // SkewTime is RFC 5798's Skew_Time, ((256 - priority) * interval) / 256:
@@ -138,6 +142,7 @@ type fsm struct {
 	masterPrio          uint8
 	released            bool // the master sent priority 0
 	garpLeft            int  // announcements left in the current burst
+	adopting            bool // BACKUP holding leftover VIPs until a master is heard
 
 	out []action // reused by step: the result is valid until the next step
 }
@@ -157,7 +162,7 @@ func (m *fsm) step(now time.Time, in input) []action {
 	m.out = m.out[:0]
 	switch in.kind {
 	case inStartup:
-		m.startup(now)
+		m.startup(now, in.held)
 	case inAdvert:
 		m.advert(now, in)
 	case inTimer:
@@ -204,8 +209,17 @@ func (m *fsm) transition(to State, reason string) {
 	m.emit(action{kind: actTransition, from: from, to: to, reason: reason, master: master})
 }
 
-// startup is the Startup event of the Initialize state.
-func (m *fsm) startup(now time.Time) {
+// AdoptWindow is how long an instance with Config.AdoptVIPs that finds its
+// virtual addresses already on the interface listens for a master before it
+// takes over with them: one advertisement interval and a half. A master
+// sends one advert per interval, so a live one is heard in the window, and
+// the window ends well before a backup's Master_Down_Interval (at least 3
+// intervals since the crashed router's last advert) runs out.
+func AdoptWindow(interval time.Duration) time.Duration { return interval * 3 / 2 }
+
+// startup is the Startup event of the Initialize state. held says whether
+// some virtual address was already on the interface.
+func (m *fsm) startup(now time.Time, held bool) {
 	if m.started {
 		return
 	}
@@ -223,6 +237,17 @@ func (m *fsm) startup(now time.Time) {
 			reason = reasonOwner
 		}
 		m.becomeMaster(now, reason)
+		return
+	}
+	if held && m.cfg.AdoptVIPs {
+		// A crashed run left the VIPs: if it was master, a peer has not
+		// taken over yet (its Master_Down_Timer is still running), and
+		// removing them now would cut clients off for nothing. Keep them
+		// and listen for AdoptWindow: a master heard means drop them and
+		// follow it; silence means we are still the master.
+		m.adopting = true
+		m.set(timerMasterDown, now.Add(AdoptWindow(m.cfg.Interval)))
+		m.transition(StateBackup, reasonAdoptListen)
 		return
 	}
 	// A would-be master waits out StartupDelay as a backup, so that a
@@ -247,6 +272,7 @@ func (m *fsm) becomeMaster(now time.Time, reason string) {
 	m.set(timerAdvert, now.Add(m.cfg.Interval))
 	m.master, m.masterPrio, m.released = m.cfg.Primary, m.cfg.Priority, false
 	m.masterAdverInterval = m.cfg.Interval
+	m.adopting = false
 	m.transition(StateMaster, reason)
 }
 
@@ -278,6 +304,13 @@ func (m *fsm) leaveMaster() {
 func (m *fsm) advert(now time.Time, in input) {
 	switch m.state {
 	case StateBackup:
+		if m.adopting && in.priority != 0 {
+			// Another router is master: the leftover VIPs are not ours
+			// any more. From here on it is a normal startup.
+			m.adopting = false
+			m.emit(action{kind: actRemoveVIPs})
+			m.set(timerMasterDown, now.Add(m.masterDown()))
+		}
 		if in.priority == 0 {
 			// The master is leaving: take over after Skew_Time only, so
 			// the highest-priority backup goes first.
@@ -339,8 +372,11 @@ func (m *fsm) timer(now time.Time, t timerID) {
 	case timerMasterDown:
 		if m.state == StateBackup {
 			reason := reasonMasterDown
-			if m.released {
+			switch {
+			case m.released:
 				reason = reasonReleased
+			case m.adopting:
+				reason = reasonAdopted
 			}
 			m.becomeMaster(now, reason)
 		}
@@ -379,6 +415,7 @@ func (m *fsm) shutdown() {
 	default:
 		return
 	}
+	m.adopting = false
 	m.transition(StateInit, reasonShutdown)
 }
 
@@ -402,6 +439,7 @@ func (m *fsm) fault(reason string) {
 		return
 	}
 	m.master, m.masterPrio, m.released = netip.Addr{}, 0, false
+	m.adopting = false
 	m.transition(StateFault, reason)
 }
 

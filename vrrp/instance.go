@@ -87,6 +87,19 @@ type Config struct {
 	// coming up does not take over before it can hear the master.
 	StartupDelay time.Duration
 
+	// AdoptVIPs keeps virtual addresses found on the interface at startup,
+	// as a daemon that was killed (SIGKILL, OOM) leaves them, instead of
+	// removing them at once. The instance then listens for AdoptWindow
+	// (1.5 advert intervals, well under a backup's Master_Down_Interval):
+	// an advert from a master (priority above 0) makes it drop them and
+	// carry on as a BACKUP; silence makes it MASTER with the addresses it
+	// never dropped (advert and GARPs at once), so a master restarted
+	// quickly by its supervisor keeps serving with no gap. Without
+	// AdoptVIPs, leftovers are removed at startup and the instance waits a
+	// full Master_Down_Interval. Not combined with StartupDelay: after a
+	// crash the network is up; after a reboot nothing is left over.
+	AdoptVIPs bool
+
 	Logger *slog.Logger // nil: no logging
 }
 
@@ -338,6 +351,7 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 			GARPInterval:  cfg.GARPInterval,
 			GARPRefresh:   cfg.GARPRefresh,
 			StartupDelay:  cfg.StartupDelay,
+			AdoptVIPs:     cfg.AdoptVIPs,
 		}),
 		adv: Advertisement{
 			Version:  cfg.Version,
@@ -431,11 +445,12 @@ func (i *Instance) Run(ctx context.Context) error {
 			faulted = nil
 		}
 	}
+	held := faulted == nil && i.cfg.AdoptVIPs && i.holdsVIPs()
 	now := time.Now()
 	if faulted != nil {
 		i.step(now, input{kind: inFault, reason: faulted.reason})
 	}
-	i.step(now, input{kind: inStartup})
+	i.step(now, input{kind: inStartup, held: held})
 	i.publish()
 
 	timer := time.NewTimer(time.Hour)
@@ -477,6 +492,25 @@ loop:
 		<-readErr
 	}
 	return err
+}
+
+// holdsVIPs reports whether any virtual address is on the interface. A
+// failed look-up counts as absent: the instance then starts as without
+// AdoptVIPs.
+func (i *Instance) holdsVIPs() bool {
+	for _, p := range i.cfg.Addresses {
+		has, err := i.addr.HasAddress(p)
+		if err != nil {
+			i.log.Warn("failed to look for leftover virtual address", "vip", p, "err", err)
+			continue
+		}
+		if has {
+			i.log.Info("virtual address left over by a previous run: keeping it while listening for a master",
+				"vip", p, "window", AdoptWindow(i.cfg.Interval))
+			return true
+		}
+	}
+	return false
 }
 
 // read is Run's reader goroutine: it reads, checks and decodes adverts into

@@ -19,7 +19,7 @@ const (
 	DefaultGARPMasterDelay = 5 * time.Second
 	DefaultGARPRepeat      = 5
 
-	DefaultNginxInterval        = time.Second
+	DefaultNginxInterval        = 200 * time.Millisecond // the guard's own default: a dead nginx is seen within 0.2 s
 	DefaultNginxRestartDeadline = time.Second
 	DefaultNginxStartCommand    = "systemctl start nginx"
 )
@@ -77,8 +77,8 @@ type NginxCheck struct {
 	Pos             Pos
 	URL             string        // http or https URL probed with GET; may be empty if PIDFile is set
 	PIDFile         string        // nginx master pid file; may be empty if URL is set
-	Interval        time.Duration // default 1 s; fractions allowed
-	Timeout         time.Duration // per probe, default Interval
+	Interval        time.Duration // default 0.2 s; fractions allowed
+	Timeout         time.Duration // per probe, default 3/4 of Interval (0.15 s)
 	Rise            int
 	Fall            int
 	Weight          int           // as for vrrp_script; 0 means FAULT on failure

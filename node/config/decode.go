@@ -561,7 +561,9 @@ func (dc *decoder) nginxCheck(n *node) {
 		dc.d.errorf(n.pos, "vipd_nginx_check %s: give url, pidfile or both; there is nothing to check", name)
 	}
 	if c.Timeout == 0 {
-		c.Timeout = c.Interval
+		// As the guard does: a probe that takes most of the interval has
+		// failed, and the next one still starts on time.
+		c.Timeout = c.Interval * 3 / 4
 	}
 	if c.StartCommand == nil {
 		c.StartCommand = strings.Fields(DefaultNginxStartCommand)

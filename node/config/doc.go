@@ -64,15 +64,15 @@
 // instance's track_script block like any vrrp_script:
 //
 //	vipd_nginx_check nginx {
-//	    url http://127.0.0.1/        # GET must answer 2xx or 3xx within timeout
+//	    url http://127.0.0.1/        # GET must answer below 500 within timeout (a 4xx is nginx answering)
 //	    pidfile /run/nginx.pid       # the master process must be alive
-//	    interval 0.2                 # seconds between probes, fractions allowed; default 1
-//	    timeout 0.2                  # per probe; default: interval
+//	    interval 0.2                 # seconds between probes, fractions allowed; default 0.2
+//	    timeout 0.15                 # per probe, at most interval; default: 3/4 of interval
 //	    rise 2                       # successes to be healthy again; default 1
 //	    fall 2                       # failures to act; default 1
 //	    start_command "systemctl start nginx"   # the default
 //	    restart_deadline 1           # seconds nginx has to come back; default 1, 0: no restart
-//	    weight 0                     # as in vrrp_script; 0 (default) means FAULT
+//	    weight 0                     # vipd always means FAULT; another weight draws a warning
 //	}
 //	vrrp_instance VI_1 {
 //	    ...

@@ -112,7 +112,7 @@ func (c *Config) Explain(w io.Writer) error {
 			e.field("pidfile", k.PIDFile, isSet(k.given, "pidfile"), "")
 		}
 		e.field("interval", seconds(k.Interval)+"s", isSet(k.given, "interval"), "")
-		e.field("timeout", seconds(k.Timeout)+"s", isSet(k.given, "timeout"), "same as interval")
+		e.field("timeout", seconds(k.Timeout)+"s", isSet(k.given, "timeout"), "3/4 of interval")
 		e.field("rise / fall", fmt.Sprintf("%d / %d", k.Rise, k.Fall), isSet(k.given, "rise", "fall"), "")
 		e.field("start_command", joinCommand(k.StartCommand), isSet(k.given, "start_command"), "")
 		restart := seconds(k.RestartDeadline) + "s"

@@ -1,0 +1,371 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/vrrp"
+)
+
+// Fault sources: an instance is in FAULT while any of them holds. Each
+// source comes and goes on its own, so that a guard turning healthy does
+// not end a fault the operator asked for.
+const srcOperator = "operator"
+
+func srcTrack(name string) string  { return "track_script " + name }
+func srcLink(ifname string) string { return "interface " + ifname }
+
+type fault struct{ src, reason string }
+
+// unit runs one vrrp_instance: its engine, reopened if its socket fails,
+// and the fault sources that decide whether it is in FAULT.
+type unit struct {
+	d   *Daemon
+	log *slog.Logger
+
+	mu          sync.Mutex
+	spec        spec
+	eng         *vrrp.Instance // nil while not running
+	vips        *vips          // the running engine's
+	base        vrrp.Stats     // of engines that stopped
+	faults      []fault        // in the order they came
+	resumeWhy   string         // reason of the Resume just asked for
+	lastTrans   time.Time
+	transitions uint64
+	openErr     string // why the engine does not run; "" when it does
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newUnit(d *Daemon, s spec) *unit {
+	return &unit{d: d, spec: s, log: d.log.With("instance", s.Name)}
+}
+
+func (u *unit) name() string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.spec.Name
+}
+
+// faultText joins the reasons of every fault source.
+func (u *unit) faultText() string {
+	rs := make([]string, len(u.faults))
+	for i, f := range u.faults {
+		rs[i] = f.reason
+	}
+	return strings.Join(rs, "; ")
+}
+
+// setFault adds (or updates) a fault source. The first one puts the engine
+// in FAULT.
+func (u *unit) setFault(src, reason string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i, f := range u.faults {
+		if f.src == src {
+			u.faults[i].reason = reason
+			return
+		}
+	}
+	u.faults = append(u.faults, fault{src, reason})
+	if len(u.faults) == 1 {
+		u.log.Warn("entering FAULT", "source", src, "reason", reason)
+		if u.eng != nil {
+			u.eng.Fault(reason)
+		}
+	} else {
+		u.log.Info("another fault while in FAULT", "source", src, "reason", reason)
+	}
+}
+
+// clearFault removes a fault source; when none is left, the engine resumes
+// as BACKUP (never preempting under nopreempt). why explains the resume.
+func (u *unit) clearFault(src, why string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	i := -1
+	for j, f := range u.faults {
+		if f.src == src {
+			i = j
+		}
+	}
+	if i < 0 {
+		return
+	}
+	u.faults = append(u.faults[:i], u.faults[i+1:]...)
+	if len(u.faults) > 0 {
+		u.log.Info("fault source cleared; still in FAULT", "source", src, "remaining", u.faultText())
+		return
+	}
+	u.log.Info("leaving FAULT", "source", src, "reason", why)
+	u.resumeWhy = why
+	if u.eng != nil {
+		u.eng.Resume()
+	}
+}
+
+// faultedBy returns the reasons of the fault sources other than exclude, joined.
+func (u *unit) faultedBy(exclude string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var rs []string
+	for _, f := range u.faults {
+		if f.src != exclude {
+			rs = append(rs, f.reason)
+		}
+	}
+	return strings.Join(rs, "; ")
+}
+
+func (u *unit) hasFault(src string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, f := range u.faults {
+		if f.src == src {
+			return true
+		}
+	}
+	return false
+}
+
+// state returns the engine's state; INIT when it does not run.
+func (u *unit) state() vrrp.State {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.eng == nil {
+		return vrrp.StateInit
+	}
+	return u.eng.Status().State
+}
+
+// start runs the unit until ctx is done or stop.
+func (u *unit) start(ctx context.Context) {
+	ctx, u.cancel = context.WithCancel(ctx)
+	u.done = make(chan struct{})
+	go func() {
+		defer close(u.done)
+		u.run(ctx)
+	}()
+}
+
+// stop shuts the engine down (a master sends priority 0 and drops its
+// VIPs) and waits for it.
+func (u *unit) stop() {
+	if u.cancel == nil {
+		return
+	}
+	u.cancel()
+	<-u.done
+}
+
+// run opens and runs the engine, and opens it again after
+// Options.RetryInterval if that fails, until ctx is done.
+func (u *unit) run(ctx context.Context) {
+	for {
+		err := u.runOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		u.mu.Lock()
+		u.openErr = err.Error()
+		u.mu.Unlock()
+		u.log.Error("VRRP instance is not running; retrying", "err", err, "retry", u.d.opts.RetryInterval)
+		u.d.publish(control.Event{Type: control.EventError, Instance: u.name(), Error: err.Error()})
+		t := time.NewTimer(u.d.opts.RetryInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (u *unit) runOnce(ctx context.Context) error {
+	u.mu.Lock()
+	s := u.spec
+	u.mu.Unlock()
+	sys := u.d.opts.System
+	cfg := s.Engine
+	cfg.Logger = u.log
+	if !cfg.Primary.IsValid() {
+		p, err := sys.PrimaryAddr(s.Interface, u.d.vipAddrs())
+		if err != nil {
+			return err
+		}
+		cfg.Primary = p
+	}
+	conn, err := sys.Listen(s.Interface, vrrp.ListenConfig{Source: cfg.Primary, Peers: cfg.Peers})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	v, err := openVIPs(sys, s.VIPs)
+	if err != nil {
+		return err
+	}
+	defer v.Close()
+	eng, err := vrrp.NewInstance(cfg, conn, v, v)
+	if err != nil {
+		return err // Check refuses such a configuration before we get here
+	}
+
+	u.mu.Lock()
+	u.eng, u.vips, u.openErr = eng, v, ""
+	if len(u.faults) > 0 {
+		eng.Fault(u.faultText()) // start in FAULT, never flapping through BACKUP
+	}
+	u.mu.Unlock()
+	u.log.Info("VRRP instance started", "interface", s.Interface, "vrid", cfg.VRID, "primary", cfg.Primary,
+		"priority", s.Engine.Priority, "vips", len(s.VIPs))
+
+	ran := make(chan struct{})
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		for {
+			select {
+			case ev := <-eng.Events():
+				u.onEvent(ev)
+			case <-ran:
+				for {
+					select {
+					case ev := <-eng.Events():
+						u.onEvent(ev)
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	err = eng.Run(ctx)
+	close(ran)
+	<-pumped
+
+	u.mu.Lock()
+	u.base = addStats(u.base, eng.Status().Stats)
+	u.eng, u.vips = nil, nil
+	u.mu.Unlock()
+	if err == nil && ctx.Err() == nil {
+		err = fmt.Errorf("VRRP instance %s stopped", s.Name)
+	}
+	return err
+}
+
+// onEvent handles one transition of the engine: counters, the watch
+// stream, the notify scripts.
+func (u *unit) onEvent(ev vrrp.Event) {
+	u.mu.Lock()
+	u.lastTrans = ev.Time
+	u.transitions++
+	reason := ev.Reason
+	if ev.From == vrrp.StateFault && ev.To == vrrp.StateBackup && u.resumeWhy != "" {
+		reason, u.resumeWhy = u.resumeWhy, ""
+	}
+	s := u.spec
+	u.mu.Unlock()
+	u.d.publish(control.Event{
+		Time: ev.Time, Type: control.EventTransition, Instance: s.Name,
+		From: control.State(ev.From.String()), To: control.State(ev.To.String()),
+		Master: ev.Master, Reason: reason,
+	})
+	u.d.notifier.enqueue(notifyJobs(s, ev.To)...)
+}
+
+// status returns the instance's part of a Status. It reads the VIPs back
+// from the kernel: call it without the daemon's lock.
+func (u *unit) status(now time.Time) control.Instance {
+	u.mu.Lock()
+	s, eng, v, base := u.spec, u.eng, u.vips, u.base
+	ci := control.Instance{
+		Name:           s.Name,
+		Interface:      s.Interface,
+		VRID:           s.Engine.VRID,
+		Version:        int(s.Engine.Version),
+		AdverInt:       control.Seconds(s.Engine.Interval),
+		MasterAdverInt: control.Seconds(s.Engine.Interval),
+		State:          control.StateInit,
+		BasePriority:   s.Engine.Priority,
+		NoPreempt:      s.Engine.NoPreempt,
+		LastTransition: u.lastTrans,
+		Transitions:    u.transitions,
+	}
+	faultText := u.faultText()
+	u.mu.Unlock()
+	for _, vs := range s.VIPs {
+		ci.VIPs = append(ci.VIPs, vs.Prefix.String())
+	}
+	stats := base
+	if eng != nil {
+		st := eng.Status()
+		stats = addStats(base, st.Stats)
+		ci.State = control.State(st.State.String())
+		ci.BasePriority = st.Priority
+		ci.EffectivePriority = st.EffectivePriority
+		ci.MasterAdverInt = control.Seconds(st.MasterAdverInterval)
+		ci.Master, ci.MasterPriority = st.Master, st.MasterPriority
+		if !st.LastAdvert.IsZero() {
+			ci.LastAdvert = st.LastAdvert
+			ci.LastAdvertAge = control.Millis(now.Sub(st.LastAdvert))
+		}
+		if st.State == vrrp.StateFault {
+			ci.FaultReason = faultText
+		}
+	}
+	if v != nil {
+		ci.VIPPresent = v.present(s.Engine.Addresses)
+	}
+	ci.Stats = controlStats(stats)
+	return ci
+}
+
+func controlStats(s vrrp.Stats) control.Stats {
+	cs := control.Stats{
+		AdvertRcvd:     s.AdvertRcvd,
+		AdvertSent:     s.AdvertSent,
+		BecomeMaster:   s.BecomeMaster,
+		ReleaseMaster:  s.ReleaseMaster,
+		PriZeroRcvd:    s.PriZeroRcvd,
+		PriZeroSent:    s.PriZeroSent,
+		AuthFailure:    s.Drop(vrrp.DropAuth),
+		IPTTLErr:       s.Drop(vrrp.DropTTL),
+		GARPSent:       s.GARPSent,
+		SendErrors:     s.SendErrors,
+		AddressErrors:  s.AddressErrors,
+		AnnounceErrors: s.AnnounceErrors,
+	}
+	for _, r := range vrrp.DropReasons() {
+		if n := s.Drop(r); n > 0 {
+			if cs.Drops == nil {
+				cs.Drops = map[string]uint64{}
+			}
+			cs.Drops[r.String()] = n
+		}
+	}
+	return cs
+}
+
+func addStats(a, b vrrp.Stats) vrrp.Stats {
+	a.AdvertRcvd += b.AdvertRcvd
+	a.AdvertSent += b.AdvertSent
+	a.BecomeMaster += b.BecomeMaster
+	a.ReleaseMaster += b.ReleaseMaster
+	a.PriZeroRcvd += b.PriZeroRcvd
+	a.PriZeroSent += b.PriZeroSent
+	a.GARPSent += b.GARPSent
+	for i := range a.Drops {
+		a.Drops[i] += b.Drops[i]
+	}
+	a.SendErrors += b.SendErrors
+	a.AddressErrors += b.AddressErrors
+	a.AnnounceErrors += b.AnnounceErrors
+	a.EventsDropped += b.EventsDropped
+	return a
+}
