@@ -66,8 +66,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	for i, hop := range chain {
 		var conn net.Conn
 		if i == 0 {
-			var nd net.Dialer
-			conn, err = nd.DialContext(d.ctx, "tcp", hop.addr())
+			dial := s.DialContext
+			if dial == nil {
+				var nd net.Dialer
+				dial = nd.DialContext
+			}
+			conn, err = dial(d.ctx, "tcp", hop.addr())
 		} else {
 			conn, err = clients[i-1].DialContext(d.ctx, "tcp", hop.addr())
 		}

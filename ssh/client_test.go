@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -414,5 +415,45 @@ func TestStalledServer(t *testing.T) {
 				t.Fatalf("%s = %v after %s, want DeadlineExceeded soon after 200ms", tt.name, err, time.Since(start))
 			}
 		})
+	}
+}
+
+// DialContext makes the first hop's connection: a lab console dials from
+// inside the lab's client namespace through it.
+func TestDialContextHook(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t, 20*time.Second)
+	h := home(t)
+	k := newKey(t)
+	k.write(t, filepath.Join(h, "keys", "id"))
+	srv := sshtest.NewServer(t, sshtest.Options{
+		User:           "root",
+		AuthorizedKeys: []gossh.PublicKey{k.pub()},
+		Handler:        echo("hello"),
+	})
+	writeFile(t, filepath.Join(h, ".ssh", "known_hosts"), srv.KnownHostsLine())
+	var dialed []string
+	c, err := Dial(ctx, Config{
+		Target:        fmt.Sprintf("root@127.0.0.1:%d", srv.Port()),
+		Home:          h,
+		IdentityFiles: []string{filepath.Join(h, "keys", "id")},
+		AgentSocket:   "none",
+		Sudo:          SudoNever,
+		Logger:        testLogger(t),
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialed = append(dialed, network+" "+addr)
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if want := fmt.Sprintf("tcp 127.0.0.1:%d", srv.Port()); len(dialed) != 1 || dialed[0] != want {
+		t.Fatalf("DialContext calls %q, want [%q]", dialed, want)
+	}
+	if out, err := c.Exec(ctx, "x"); err != nil || string(out) != "hello" {
+		t.Fatalf("Exec = %q, %v", out, err)
 	}
 }

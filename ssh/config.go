@@ -80,6 +80,11 @@ type Config struct {
 
 	// Logger receives connection events; default discards them.
 	Logger *slog.Logger
+
+	// DialContext opens the TCP connection to the first hop; default
+	// net.Dialer. A console run for a namespace lab makes its sockets inside
+	// the lab's client namespace through it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // endpoint is one hop, resolved from a target and the ssh config file.
