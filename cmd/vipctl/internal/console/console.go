@@ -1,0 +1,180 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/vipkit/vip/cmd/vipctl/internal/cluster"
+	"github.com/vipkit/vip/cmd/vipctl/internal/feed"
+	"github.com/vipkit/vip/ssh"
+	"github.com/vipkit/vip/ui"
+)
+
+// Options say how to reach the nodes and what the console may do. The zero
+// value reaches them as ssh(1) would, with the user's keys and known_hosts.
+type Options struct {
+	// SSH is every node's client configuration but Target and Sudo (set
+	// per node) and KnownHosts (the cluster's, if it names one). Confirm
+	// is ignored: unknown keys are confirmed before the console starts
+	// (CheckHostKeys), and refused while it runs.
+	SSH ssh.Config
+	// ProbeDial replaces the probe's dialer (the lab's client namespace,
+	// the demo's in-memory VIP).
+	ProbeDial feed.DialFunc
+	// ProbeInterval is the time between probes; default 200 ms.
+	ProbeInterval time.Duration
+	// StatusEvery is passed to every node feed.
+	StatusEvery time.Duration
+	// Actions enables the guarded actions (fault drill, resume) through a
+	// Gate on the same links.
+	Actions bool
+	// By says who acts, in vipd's log; default feed.DefaultBy().
+	By string
+	// UI adjusts the console model; Gate and Keys are set here.
+	UI ui.Options
+	// Width and Height are the screen's size when Run's output is not a
+	// terminal that says (tests).
+	Width, Height int
+
+	Logger *slog.Logger
+}
+
+// Console is a cluster's feeds and the model that shows them.
+type Console struct {
+	opts  Options
+	pairs []ui.Pair
+	tasks []task
+	gate  *feed.Gate
+	ssh   []ssh.Config // one per node, for CheckHostKeys
+}
+
+// task is a feed's Run: long-lived, nil on cancel.
+type task interface {
+	Run(ctx context.Context) error
+}
+
+// New builds the feeds of c. Nothing runs until Run or RunHeadless.
+func New(c *cluster.Cluster, opts Options) *Console {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	con := &Console{opts: opts, gate: &feed.Gate{By: opts.By}}
+	for _, p := range c.Pairs {
+		up := ui.Pair{Name: p.Name, VIP: p.VIP.Addr().String()}
+		vipd := feed.Vipd{Socket: p.Socket}
+		var peers []*feed.Node
+		refreshPeers := func() {
+			for _, f := range peers {
+				f.Refresh()
+			}
+		}
+		for _, n := range p.Nodes {
+			cfg := opts.SSH
+			cfg.Target, cfg.Sudo, cfg.Confirm = n.Target, p.Sudo, nil
+			if c.KnownHosts != "" {
+				cfg.KnownHosts = c.KnownHosts
+			}
+			if cfg.Logger == nil {
+				cfg.Logger = log.With("pair", p.Name, "node", n.Name)
+			}
+			conn := ssh.New(cfg)
+			f := feed.NewNode(feed.NodeConfig{
+				Name: n.Name, Host: n.Target, Remote: conn, Vipd: vipd,
+				StatusEvery: opts.StatusEvery, OnTransition: refreshPeers, Logger: log.With("pair", p.Name),
+			})
+			peers = append(peers, f)
+			con.gate.Add(p.Name, n.Name, n.Target, conn, vipd)
+			con.ssh = append(con.ssh, cfg)
+			con.tasks = append(con.tasks, f)
+			up.Nodes = append(up.Nodes, f)
+		}
+		pr := feed.NewProbe(feed.ProbeConfig{
+			URL: "http://" + p.VIP.String() + "/", Interval: opts.ProbeInterval, Dial: opts.ProbeDial,
+		})
+		con.tasks = append(con.tasks, pr)
+		up.Probe = pr
+		con.pairs = append(con.pairs, up)
+	}
+	return con
+}
+
+// Gate is the console's gate: guarded actions over the nodes' links. It
+// works while the console runs.
+func (c *Console) Gate() *feed.Gate { return c.gate }
+
+// CheckHostKeys connects to every node once, asking confirm about host
+// keys known_hosts does not hold. Call it before Run, while the terminal
+// is still a terminal.
+func (c *Console) CheckHostKeys(ctx context.Context, confirm func(context.Context, ssh.HostKeyPrompt) bool) []error {
+	cfgs := make([]ssh.Config, len(c.ssh))
+	for i, cfg := range c.ssh {
+		cfg.Confirm = confirm
+		cfgs[i] = cfg
+	}
+	return feed.CheckHostKeys(ctx, cfgs)
+}
+
+func (c *Console) model() *ui.Model {
+	opts := c.opts.UI
+	if c.opts.Actions {
+		opts.Gate = c.gate
+		keys := ui.DefaultKeyMap()
+		if opts.Keys != nil {
+			keys = *opts.Keys
+		}
+		keys.Fault.SetEnabled(true)
+		keys.Resume.SetEnabled(true)
+		opts.Keys = &keys
+	}
+	return ui.New(c.pairs, opts)
+}
+
+// Run runs the feeds and draws the console on out, reading keys from in,
+// until the operator quits or ctx is done. It returns nil then.
+func (c *Console) Run(ctx context.Context, in io.Reader, out io.Writer) error {
+	if f, ok := in.(*os.File); ok && !term.IsTerminal(f.Fd()) {
+		return errors.New("the console needs a terminal, and standard input is not one (`vipctl demo --snapshot` prints the demo's screen as text)")
+	}
+	m := c.model()
+	return c.run(ctx, c.tasks, func(ctx context.Context) error {
+		opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}
+		if c.opts.Width > 0 && c.opts.Height > 0 {
+			opts = append(opts, tea.WithWindowSize(c.opts.Width, c.opts.Height))
+		}
+		p := tea.NewProgram(m, opts...)
+		_, err := p.Run()
+		return err
+	})
+}
+
+// run runs tasks and the program; the program ending (the operator quit)
+// stops the tasks.
+func (c *Console) run(ctx context.Context, tasks []task, program func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range tasks {
+		g.Go(func() error { return t.Run(gctx) })
+	}
+	g.Go(func() error {
+		defer cancel()
+		err := program(gctx)
+		switch {
+		case errors.Is(err, tea.ErrProgramKilled) && gctx.Err() != nil:
+			return nil // stopped from outside
+		case errors.Is(err, tea.ErrInterrupted):
+			return nil // SIGINT: as good as q
+		}
+		return err
+	})
+	return g.Wait()
+}

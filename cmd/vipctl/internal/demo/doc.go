@@ -1,0 +1,24 @@
+// Package demo is `vipctl demo`: a pair of nginx nodes made highly
+// available by vipd, running in-process, that the real console watches over
+// real SSH. It needs no configuration, no root and no network: everything
+// is in memory or on 127.0.0.1.
+//
+// Each node is a real node.Daemon (vipd) with its keepalived.conf in a
+// temporary directory, on a shared in-memory VRRP segment
+// (vrrptest.Network) where its VIP 198.51.100.100 exists only as a record.
+// It guards a small HTTP server on 127.0.0.1 that stands in for nginx and
+// answers "ok nginx-01", as the lab's nginx does; the guard's start_command
+// restarts that fake through a FIFO. vipd serves its control socket (a unix
+// socket in the temporary directory) and an in-process SSH server
+// (sshtest) on 127.0.0.1 runs `vipd status|watch|ctl` against it as the
+// real vipd CLI would, so the console's feeds are the production ones. The
+// SSH host keys and the client key are made for the run and trusted
+// through a temporary known_hosts.
+//
+// The console's probe of the VIP is sent to whichever in-memory node holds
+// it (Demo.DialVIP), the way a client's ARP would find the master.
+//
+// Over SSH each node also answers `demo nginx stop|start|break`, to stop
+// its fake nginx (the guard restarts it), start it, or break it so that
+// restarts fail and the node gives the VIP up.
+package demo

@@ -1,0 +1,23 @@
+// Package feed is what the console hears from the nodes and the VIP: the
+// I/O behind package ui's Feed, ProbeFeed and Gate.
+//
+// A Node keeps an SSH link to one node up (ssh.Conn) and streams `vipd
+// watch --json` over it: a snapshot, then every event as it happens, with
+// no polling. When the stream ends it says why (vipd not installed, vipd
+// too old, host key changed, ...) and starts it again once the link is
+// back, with backoff. After every transition it runs `vipd status --json`
+// once, because only a status says whether the VIP really followed the
+// role (vip_present, read back from the kernel); a slow refresh keeps
+// counters and advert ages current.
+//
+// A Probe GETs the VIP from the console's host every 200 ms and reads which
+// node answered from the body ("ok nginx-01", as the lab's nginx answers).
+// Its dialer is replaceable, so that the lab probes from its client
+// namespace and the demo from whichever in-memory node holds the VIP.
+//
+// A Gate runs the console's guarded actions (`vipd ctl fault`, `vipd ctl
+// resume`) on the nodes over the same links.
+//
+// Prompt confirms unknown host keys on the terminal, before the console
+// takes it over (CheckHostKeys).
+package feed

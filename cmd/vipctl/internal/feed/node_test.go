@@ -1,0 +1,298 @@
+package feed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/ssh"
+	"github.com/vipkit/vip/ssh/sshtest"
+	"github.com/vipkit/vip/ui"
+)
+
+func status(state control.State, present bool, at time.Time) control.Status {
+	return control.Status{
+		RouterID: "nginx-01", VipdVersion: "test", Time: at,
+		Instances: []control.Instance{{
+			Name: "VI_1", Interface: "eth0", VRID: 60, Version: 2, State: state, BasePriority: 100,
+			EffectivePriority: 100, VIPs: []string{"198.51.100.100/24"}, VIPPresent: present,
+		}},
+	}
+}
+
+func line(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "\n"
+}
+
+// vipdLog records the commands a fake vipd ran.
+type vipdLog struct {
+	mu   sync.Mutex
+	cmds []string
+}
+
+func (l *vipdLog) add(cmd string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cmds = append(l.cmds, cmd)
+	n := 0
+	for _, c := range l.cmds {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *vipdLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.cmds...)
+}
+
+func TestNodeWatch(t *testing.T) {
+	t0 := time.Now()
+	snap := control.Event{Time: t0, Type: control.EventSnapshot, Snapshot: ptr(status(control.StateBackup, false, t0))}
+	trans := control.Event{Time: t0.Add(time.Millisecond), Type: control.EventTransition, Instance: "VI_1",
+		From: control.StateBackup, To: control.StateMaster, Master: netip.MustParseAddr("198.51.100.11"), Reason: "master down"}
+	var log vipdLog
+	_, cfg := server(t, func(ctx context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
+		log.add(cmd)
+		switch cmd {
+		case "vipd watch --json -socket /run/other.sock":
+			io.WriteString(stdout, line(t, snap)+"\n"+line(t, trans)) // a blank line is skipped
+			<-ctx.Done()
+			return 0
+		case "vipd status --json -socket /run/other.sock":
+			io.WriteString(stdout, line(t, status(control.StateMaster, true, time.Now())))
+			return 0
+		}
+		fmt.Fprintf(stderr, "unexpected %q\n", cmd)
+		return 2
+	})
+	c := runNode(t, cfg, NodeConfig{Vipd: Vipd{Socket: "/run/other.sock"}, StatusEvery: -1})
+	c.next("connected", func(u ui.Update) bool { return u.Conn != nil && u.Conn.Connected })
+	u := c.next("snapshot", func(u ui.Update) bool { return u.Event != nil })
+	if u.Event.Type != control.EventSnapshot || u.Event.Snapshot.Instances[0].State != control.StateBackup {
+		t.Fatalf("first event = %+v, want the BACKUP snapshot", u.Event)
+	}
+	u = c.next("transition", func(u ui.Update) bool { return u.Event != nil })
+	if u.Event.Type != control.EventTransition || u.Event.To != control.StateMaster {
+		t.Fatalf("second event = %+v, want the transition to MASTER", u.Event)
+	}
+	// The transition is cross-checked by a status: did the VIP follow?
+	u = c.next("status", func(u ui.Update) bool { return u.Status != nil || u.Err != nil })
+	if u.Err != nil || !u.Status.Instances[0].VIPPresent {
+		t.Fatalf("after the transition got %+v, want a status with vip_present", u)
+	}
+	for _, u := range c.got {
+		if u.Err != nil {
+			t.Errorf("unexpected error %v", u.Err)
+		}
+	}
+	cmds := log.list()
+	if len(cmds) != 2 {
+		t.Errorf("vipd ran %q, want one watch and one status", cmds)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestNodeFailures(t *testing.T) {
+	t0 := time.Now()
+	snap := line(t, control.Event{Time: t0, Type: control.EventSnapshot, Snapshot: ptr(status(control.StateBackup, false, t0))})
+	for _, tc := range []struct {
+		name  string
+		watch func(ctx context.Context, stdout, stderr io.Writer) int
+		want  string           // in the error
+		check func(error) bool // about its type
+		again bool             // the watch is started again
+	}{
+		{
+			name: "vipd too old",
+			watch: func(_ context.Context, stdout, _ io.Writer) int {
+				io.WriteString(stdout, `{"time":"2025-01-02T03:04:05Z","type":"snapshot","snapshot":{}}`+"\n")
+				return 0
+			},
+			want:  "vipd on root@127.0.0.1",
+			check: func(err error) bool { var v *control.VersionError; return errors.As(err, &v) && v.Got == 0 },
+		},
+		{
+			name: "vipd too new",
+			watch: func(_ context.Context, stdout, _ io.Writer) int {
+				io.WriteString(stdout, `{"contract":2,"time":"2025-01-02T03:04:05Z","type":"snapshot","snapshot":{"contract":2}}`+"\n")
+				return 0
+			},
+			want:  "too new for this console",
+			check: func(err error) bool { var v *control.VersionError; return errors.As(err, &v) && v.Got == 2 },
+		},
+		{
+			name: "vipd not installed",
+			watch: func(_ context.Context, _, stderr io.Writer) int {
+				io.WriteString(stderr, "sh: 1: vipd: not found\n")
+				return 127
+			},
+			want:  "vipd not installed on root@127.0.0.1",
+			check: func(err error) bool { var e *ssh.ExitError; return errors.As(err, &e) && e.Status == 127 },
+			again: true,
+		},
+		{
+			name: "vipd not running",
+			watch: func(_ context.Context, _, stderr io.Writer) int {
+				io.WriteString(stderr, "vipd watch: vipd is not running (nothing listens on /run/vipd/control.sock)\n")
+				return 1
+			},
+			want:  "vipd is not running",
+			check: func(err error) bool { var e *ssh.ExitError; return errors.As(err, &e) && e.Status == 1 },
+			again: true,
+		},
+		{
+			name: "vipd ends the watch",
+			watch: func(_ context.Context, stdout, _ io.Writer) int {
+				io.WriteString(stdout, snap)
+				return 0
+			},
+			want:  "ended the watch",
+			check: func(err error) bool { return errors.Is(err, io.EOF) },
+			again: true,
+		},
+		{
+			name: "garbage",
+			watch: func(_ context.Context, stdout, _ io.Writer) int {
+				io.WriteString(stdout, snap+"Welcome to the node!\n")
+				time.Sleep(time.Second) // the console gives up first
+				return 0
+			},
+			want:  "event line 2: malformed document",
+			check: func(err error) bool { return err != nil },
+			again: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var watches atomic.Int32
+			_, cfg := server(t, func(ctx context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
+				if cmd != "vipd watch --json" {
+					return 2
+				}
+				watches.Add(1)
+				return tc.watch(ctx, stdout, stderr)
+			})
+			c := runNode(t, cfg, NodeConfig{StatusEvery: -1})
+			u := c.next("error", func(u ui.Update) bool { return u.Err != nil })
+			if !strings.Contains(u.Err.Error(), tc.want) || !tc.check(u.Err) {
+				t.Errorf("error = %v (%T), want %q", u.Err, errors.Unwrap(u.Err), tc.want)
+			}
+			if tc.name == "vipd too old" && !strings.Contains(u.Err.Error(), "too old for this console") {
+				t.Errorf("error = %v, want it to say vipd is too old", u.Err)
+			}
+			if tc.again {
+				c.next("a second error", func(u ui.Update) bool { return u.Err != nil })
+				if watches.Load() < 2 {
+					t.Errorf("the watch ran %d times, want it started again", watches.Load())
+				}
+			}
+		})
+	}
+}
+
+func TestNodeHostKeyChanged(t *testing.T) {
+	srv, cfg := server(t, nil)
+	other, err := sshtest.NewSigner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := knownhosts.Line([]string{knownhosts.Normalize(srv.Addr())}, other.PublicKey()) + "\n"
+	if err := os.WriteFile(cfg.KnownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := runNode(t, cfg, NodeConfig{})
+	u := c.next("error", func(u ui.Update) bool { return u.Err != nil })
+	var changed *ssh.HostKeyChangedError
+	if !errors.As(u.Err, &changed) || !strings.Contains(u.Err.Error(), "ssh-keygen -f") {
+		t.Fatalf("error = %v, want a HostKeyChangedError with its remedy", u.Err)
+	}
+	if !strings.HasPrefix(u.Err.Error(), "host key of root@127.0.0.1") {
+		t.Errorf("error = %q, want it to start with what happened", u.Err)
+	}
+}
+
+// One node stalled, another failing: the third still streams.
+func TestNodesIndependent(t *testing.T) {
+	t0 := time.Now()
+	snap := line(t, control.Event{Time: t0, Type: control.EventSnapshot, Snapshot: ptr(status(control.StateMaster, true, t0))})
+	stalled, cfgStalled := server(t, func(ctx context.Context, _ string, stdout, _ io.Writer, _ io.Reader) int {
+		io.WriteString(stdout, snap)
+		<-ctx.Done()
+		return 0
+	})
+	_, cfgBroken := server(t, func(context.Context, string, io.Writer, io.Writer, io.Reader) int { return 127 })
+	release := make(chan struct{})
+	_, cfgGood := server(t, func(ctx context.Context, _ string, stdout, _ io.Writer, _ io.Reader) int {
+		io.WriteString(stdout, snap)
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return 0
+		}
+		io.WriteString(stdout, line(t, control.Event{Time: time.Now(), Type: control.EventCheck, Guard: "nginx",
+			Check: &control.Check{Time: time.Now(), OK: true, Phase: control.PhaseCheck}}))
+		<-ctx.Done()
+		return 0
+	})
+	a := runNode(t, cfgStalled, NodeConfig{Name: "a", StatusEvery: -1})
+	b := runNode(t, cfgBroken, NodeConfig{Name: "b", StatusEvery: -1})
+	g := runNode(t, cfgGood, NodeConfig{Name: "g", StatusEvery: -1})
+	a.next("a's snapshot", func(u ui.Update) bool { return u.Event != nil })
+	stalled.Stall()
+	defer stalled.Resume()
+	b.next("b's error", func(u ui.Update) bool { return u.Err != nil })
+	g.next("g's snapshot", func(u ui.Update) bool { return u.Event != nil })
+	close(release)
+	g.next("g's check", func(u ui.Update) bool { return u.Event != nil && u.Event.Type == control.EventCheck })
+}
+
+func TestQuoteAndLines(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   "''",
+		"vipd":               "vipd",
+		"/run/vipd/x.sock":   "/run/vipd/x.sock",
+		"drill from vipctl":  "'drill from vipctl'",
+		"it's":               `'it'\''s'`,
+		"$(reboot)":          "'$(reboot)'",
+		"alice@host:22,x=+%": "alice@host:22,x=+%",
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+	v := Vipd{}
+	for got, want := range map[string]string{
+		v.Watch():  "vipd watch --json",
+		v.Status(): "vipd status --json",
+		Vipd{Socket: control.DefaultSocketPath}.Watch(): "vipd watch --json",
+		Vipd{Socket: "/s"}.Status():                     "vipd status --json -socket /s",
+		v.Fault("VI_1", "drill", "alice"):               "vipd ctl fault --reason drill -i VI_1 --by alice",
+		v.Fault("", "a drill", "alice via x"):           "vipd ctl fault --reason 'a drill' --by 'alice via x'",
+		v.Resume("", "bob"):                             "vipd ctl resume --by bob",
+	} {
+		if got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package feed
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/ssh"
+)
+
+// Vipd builds the vipd command lines run on a node.
+type Vipd struct {
+	// Socket is vipd's control socket; "" or control.DefaultSocketPath
+	// leaves -socket out, so that the line matches a plain sudoers rule.
+	Socket string
+}
+
+func (v Vipd) line(args ...string) string {
+	cmd := []string{"vipd"}
+	cmd = append(cmd, args...)
+	if v.Socket != "" && v.Socket != control.DefaultSocketPath {
+		cmd = append(cmd, "-socket", v.Socket)
+	}
+	for i, a := range cmd {
+		cmd[i] = Quote(a)
+	}
+	return strings.Join(cmd, " ")
+}
+
+// Watch is `vipd watch --json`.
+func (v Vipd) Watch() string { return v.line("watch", "--json") }
+
+// Status is `vipd status --json`.
+func (v Vipd) Status() string { return v.line("status", "--json") }
+
+// Fault is `vipd ctl fault --reason REASON [-i INSTANCE] --by BY`.
+func (v Vipd) Fault(instance, reason, by string) string {
+	return v.line(ctlArgs("fault", instance, reason, by)...)
+}
+
+// Resume is `vipd ctl resume [-i INSTANCE] --by BY`.
+func (v Vipd) Resume(instance, by string) string {
+	return v.line(ctlArgs("resume", instance, "", by)...)
+}
+
+func ctlArgs(sub, instance, reason, by string) []string {
+	args := []string{"ctl", sub}
+	if reason != "" {
+		args = append(args, "--reason", reason)
+	}
+	if instance != "" {
+		args = append(args, "-i", instance)
+	}
+	if by != "" {
+		args = append(args, "--by", by)
+	}
+	return args
+}
+
+// Quote makes s one word for a POSIX shell, which is what runs an SSH
+// command line on the node.
+func Quote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=@%+,", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Explain turns a failure to reach vipd on host into what the operator
+// should read first, keeping the cause for errors.As (the console's panel
+// names the remedy from the cause's type).
+func Explain(host string, err error) error {
+	var (
+		changed *ssh.HostKeyChangedError
+		version *control.VersionError
+		exit    *ssh.ExitError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &changed):
+		return fmt.Errorf("host key of %s changed; if that is expected, run %s and restart vipctl: %w", host, changed.Remedy(), err)
+	case errors.Is(err, ssh.ErrHostKeyUnknown):
+		return fmt.Errorf("host key of %s not trusted; check it and connect once with ssh(1), or restart vipctl to confirm it: %w", host, err)
+	case errors.As(err, &version) && version.Got > version.Want:
+		return fmt.Errorf("vipd on %s too new for this console: %w", host, err)
+	case errors.As(err, &version):
+		return fmt.Errorf("vipd on %s too old for this console: %w", host, err)
+	case errors.As(err, &exit) && exit.Status == 127:
+		return fmt.Errorf("vipd not installed on %s (or not in the PATH of %s): %w", host, exit.User, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("vipd on %s ended the watch: %w", host, err)
+	}
+	return err
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	if err := os.WriteFile(bad, []byte("pair web\n  vip 198.51.100.100\n  node nginx-01 root@lb1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{name: "sample", args: []string{"-init"}, stdout: []string{"pair web", "node nginx-01="}},
+		{name: "nothing", args: nil, code: 2, stderr: []string{"vipctl: no cluster", "vipctl demo"}},
+		{name: "bad node", args: []string{"--vip", "198.51.100.100", "--node", "nginx-01"}, code: 2,
+			stderr: []string{`vipctl: --node: invalid node "nginx-01": want NAME=[USER@]HOST[:PORT]`}},
+		{name: "bad file", args: []string{"-c", bad}, code: 2,
+			stderr: []string{bad + ":3: node: write NAME=TARGET", bad + ":1: pair web: no node"}},
+		{name: "stray argument", args: []string{"--vip", "198.51.100.100", "--node", "a=h", "extra"}, code: 2,
+			stderr: []string{`unexpected argument "extra"`}},
+		{name: "unknown flag", args: []string{"--nodes", "a=h"}, code: 2, stderr: []string{"flag provided but not defined: -nodes", "usage: vipctl"}},
+		{name: "lab", args: []string{"demo", "--lab"}, code: 2, stderr: []string{"vipctl demo --lab: not yet"}},
+		{
+			name:   "demo snapshot",
+			args:   []string{"demo", "--snapshot"},
+			stdout: []string{"vipctl pair demo", "MASTER", "BACKUP", "VIP   198.51.100.100 VI_1  held by nginx-0", "answers"},
+			stderr: []string{"is MASTER and answers on 198.51.100.100:80"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := run(tc.args, strings.NewReader(""), &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr.String())
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(stdout.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout.String())
+				}
+			}
+			for _, w := range tc.stderr {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+			if strings.Contains(stderr.String(), "goroutine ") || strings.Contains(stderr.String(), "panic") {
+				t.Errorf("stderr has a stack trace:\n%s", stderr.String())
+			}
+		})
+	}
+}
