@@ -31,6 +31,9 @@ type Pair struct {
 	// Socket is vipd's control socket on the nodes; "" is vipd's default.
 	Socket string
 	Sudo   ssh.SudoMode
+	// Vipd is vipd's path on the nodes; "" runs vipd from the login's
+	// PATH.
+	Vipd string
 }
 
 // Node is one node of a pair.
@@ -147,7 +150,7 @@ func expandHome(p string) (string, error) {
 // Sample is a cluster file to start from (vipctl -init).
 const Sample = `# vipctl cluster file: vipctl -c FILE
 # One directive per line; "#" starts a comment. Settings before the first
-# pair apply to every pair; socket and sudo inside a pair to that pair only.
+# pair apply to every pair; socket, vipd and sudo inside a pair to that pair only.
 
 # known_hosts ~/.ssh/known_hosts     # where host keys are checked and recorded
 # socket /run/vipd/control.sock      # vipd's control socket on the nodes

@@ -100,12 +100,13 @@ pair api
     vip 198.51.100.101
     sudo always
     socket /run/y.sock
+    vipd /opt/vip/vipd
     node nginx-03=lb3
 `,
 			want: &Cluster{KnownHosts: filepath.Join(home, "kh"), Pairs: []Pair{
 				{Name: "web", VIP: vip("198.51.100.100:80"), Socket: "/run/x.sock", Sudo: ssh.SudoNever,
 					Nodes: []Node{{"nginx-01", "root@lb1"}, {"nginx-02", "root@lb2:2222"}}},
-				{Name: "api", VIP: vip("198.51.100.101:80"), Socket: "/run/y.sock", Sudo: ssh.SudoAlways,
+				{Name: "api", VIP: vip("198.51.100.101:80"), Socket: "/run/y.sock", Vipd: "/opt/vip/vipd", Sudo: ssh.SudoAlways,
 					Nodes: []Node{{"nginx-03", "lb3"}}},
 			}},
 		},
@@ -116,6 +117,8 @@ pair api
 				Nodes: []Node{{"nginx-01", "root@198.51.100.11"}, {"nginx-02", "root@198.51.100.12"}}}}},
 		},
 		{name: "empty", in: "# nothing\n", errs: []string{"c.conf:1: no pair"}},
+		{name: "relative vipd", in: "vipd bin/vipd\npair web\n  vip 198.51.100.100\n  node a=h\n",
+			errs: []string{`c.conf:1: vipd: "bin/vipd" is not an absolute path`}},
 		{
 			name: "every mistake with its line",
 			in: `vip 198.51.100.100
@@ -207,9 +210,9 @@ func TestFlags(t *testing.T) {
 		{
 			name: "named, with every option",
 			args: []string{"--pair", "web", "--node", "a=h1", "--vip", "198.51.100.100", "--socket", "/run/s",
-				"--sudo", "always", "--known-hosts", "/kh"},
+				"--vipd", "/opt/vipd", "--sudo", "always", "--known-hosts", "/kh"},
 			want: &Cluster{KnownHosts: "/kh", Pairs: []Pair{{Name: "web", VIP: vip("198.51.100.100:80"),
-				Socket: "/run/s", Sudo: ssh.SudoAlways, Nodes: []Node{{"a", "h1"}}}}},
+				Socket: "/run/s", Vipd: "/opt/vipd", Sudo: ssh.SudoAlways, Nodes: []Node{{"a", "h1"}}}}},
 		},
 		{
 			name: "file with overrides",
@@ -224,6 +227,7 @@ func TestFlags(t *testing.T) {
 		{name: "bad node", args: []string{"--vip", "198.51.100.100", "--node", "a"}, err: "--node: invalid node \"a\""},
 		{name: "twice", args: []string{"--vip", "198.51.100.100", "--node", "a=h", "--node", "a=g"}, err: "node a listed twice"},
 		{name: "bad sudo", args: []string{"--sudo", "maybe"}, err: "invalid sudo mode"},
+		{name: "relative vipd", args: []string{"--vip", "198.51.100.100", "--node", "a=h", "--vipd", "vipd"}, err: `--vipd: "vipd" is not an absolute path`},
 		{name: "bad file", args: []string{"-c", filepath.Join(dir, "missing")}, err: "failed to read the cluster file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

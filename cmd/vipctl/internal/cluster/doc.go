@@ -9,13 +9,15 @@
 //
 // One directive per line, words separated by blanks; "#" starts a comment.
 // Indentation means nothing. Settings before the first pair are defaults
-// for every pair; socket and sudo inside a pair set that pair's only.
+// for every pair; socket, vipd and sudo inside a pair set that pair's only.
 //
 //	# Where vipctl records host keys; default ~/.ssh/known_hosts (or
 //	# UserKnownHostsFile from ~/.ssh/config). Before the first pair only.
 //	known_hosts ~/.ssh/known_hosts
 //	# vipd's control socket on the nodes (vipd -socket); this is the default.
 //	socket /run/vipd/control.sock
+//	# vipd's path on the nodes; default vipd from the login's PATH.
+//	vipd /usr/local/sbin/vipd
 //	# When vipd runs through "sudo -n": auto (unless logged in as root),
 //	# always or never. Default auto.
 //	sudo auto

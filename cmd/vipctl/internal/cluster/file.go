@@ -73,6 +73,7 @@ type parser struct {
 
 	// Defaults for the pairs that follow.
 	socket    string
+	vipd      string
 	sudo      ssh.SudoMode
 	cur       *Pair // the pair being read
 	curLine   int   // where it started
@@ -114,7 +115,7 @@ func (p *parser) directive(line string) {
 			p.errorf("pair %s: already defined at line %d", name, at)
 		}
 		p.pairsSeen[name] = p.line
-		p.cur, p.curLine, p.unnamed = &Pair{Name: name, Socket: p.socket, Sudo: p.sudo}, p.line, !ok
+		p.cur, p.curLine, p.unnamed = &Pair{Name: name, Socket: p.socket, Vipd: p.vipd, Sudo: p.sudo}, p.line, !ok
 	case "vip":
 		v, ok := one("ADDRESS[:PORT]")
 		if !ok || !p.inPair(key) {
@@ -159,6 +160,20 @@ func (p *parser) directive(line string) {
 		} else {
 			p.socket = v
 		}
+	case "vipd":
+		v, ok := one("path")
+		if !ok {
+			return
+		}
+		if !strings.HasPrefix(v, "/") {
+			p.errorf("vipd: %q is not an absolute path", v)
+			return
+		}
+		if p.cur != nil {
+			p.cur.Vipd = v
+		} else {
+			p.vipd = v
+		}
 	case "sudo":
 		v, ok := one("mode (auto, always or never)")
 		if !ok {
@@ -190,7 +205,7 @@ func (p *parser) directive(line string) {
 		}
 		p.c.KnownHosts = f
 	default:
-		p.errorf("unknown directive %q: want pair, vip, node, socket, sudo or known_hosts", key)
+		p.errorf("unknown directive %q: want pair, vip, node, socket, vipd, sudo or known_hosts", key)
 	}
 }
 

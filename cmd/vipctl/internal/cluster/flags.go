@@ -18,6 +18,7 @@ type Flags struct {
 	VIP        string
 	Nodes      []string
 	Socket     string
+	Vipd       string
 	Sudo       ssh.SudoMode
 	KnownHosts string
 
@@ -35,6 +36,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&f.Socket, "socket", "", "vipd's control socket `path` on the nodes (default vipd's, /run/vipd/control.sock)")
+	fs.StringVar(&f.Vipd, "vipd", "", "vipd's `path` on the nodes (default: vipd from the login's PATH)")
 	fs.TextVar(&f.Sudo, "sudo", ssh.SudoAuto, "run vipd through sudo -n: `auto` (unless root), always or never")
 	fs.StringVar(&f.KnownHosts, "known-hosts", "", "known_hosts `file` (default ~/.ssh/known_hosts or UserKnownHostsFile)")
 }
@@ -68,6 +70,9 @@ func (f *Flags) Cluster() (*Cluster, error) {
 		if set["socket"] {
 			c.Pairs[i].Socket = f.Socket
 		}
+		if set["vipd"] {
+			c.Pairs[i].Vipd = f.Vipd
+		}
 		if set["sudo"] {
 			c.Pairs[i].Sudo = f.Sudo
 		}
@@ -84,7 +89,7 @@ func (f *Flags) Cluster() (*Cluster, error) {
 
 func (f *Flags) pair() (Pair, error) {
 	var errs []error
-	p := Pair{Name: f.Pair, Socket: f.Socket, Sudo: f.Sudo}
+	p := Pair{Name: f.Pair, Socket: f.Socket, Vipd: f.Vipd, Sudo: f.Sudo}
 	if f.VIP == "" {
 		errs = append(errs, errors.New("--vip: missing: give the VIP the nodes share, ADDR[:PORT]"))
 	} else if vip, err := ParseVIP(f.VIP); err != nil {
@@ -105,6 +110,9 @@ func (f *Flags) pair() (Pair, error) {
 	}
 	if p.Socket != "" && !strings.HasPrefix(p.Socket, "/") {
 		errs = append(errs, fmt.Errorf("--socket: %q is not an absolute path", p.Socket))
+	}
+	if p.Vipd != "" && !strings.HasPrefix(p.Vipd, "/") {
+		errs = append(errs, fmt.Errorf("--vipd: %q is not an absolute path", p.Vipd))
 	}
 	if len(errs) > 0 {
 		return Pair{}, errors.Join(errs...)

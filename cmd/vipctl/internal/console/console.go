@@ -70,7 +70,7 @@ func New(c *cluster.Cluster, opts Options) *Console {
 	con := &Console{opts: opts, gate: &feed.Gate{By: opts.By}}
 	for _, p := range c.Pairs {
 		up := ui.Pair{Name: p.Name, VIP: p.VIP.Addr().String()}
-		vipd := feed.Vipd{Socket: p.Socket}
+		vipd := feed.Vipd{Command: p.Vipd, Socket: p.Socket}
 		var peers []*feed.Node
 		refreshPeers := func() {
 			for _, f := range peers {

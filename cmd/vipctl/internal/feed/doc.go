@@ -7,8 +7,9 @@
 // too old, host key changed, ...) and starts it again once the link is
 // back, with backoff. After every transition it runs `vipd status --json`
 // once, because only a status says whether the VIP really followed the
-// role (vip_present, read back from the kernel); a slow refresh keeps
-// counters and advert ages current.
+// role (vip_present, read back from the kernel); a refresh every second
+// keeps counters and advert ages current (the watch carries neither, and
+// a BACKUP hears an advert every advert_int).
 //
 // A Probe GETs the VIP from the console's host every 200 ms and reads which
 // node answered from the body ("ok nginx-01", as the lab's nginx answers).

@@ -27,7 +27,7 @@ var _ Remote = (*ssh.Conn)(nil)
 
 // Defaults of NodeConfig.
 const (
-	DefaultStatusEvery = 5 * time.Second
+	DefaultStatusEvery = time.Second
 	DefaultStatusWait  = 10 * time.Second
 	DefaultRetryMin    = time.Second
 	DefaultRetryMax    = 30 * time.Second
@@ -41,7 +41,8 @@ type NodeConfig struct {
 	Vipd   Vipd
 
 	// StatusEvery is how often `vipd status --json` refreshes counters
-	// and advert ages while the watch runs; negative: only after
+	// and advert ages while the watch runs (default DefaultStatusEvery: a
+	// short command on a session of the open link); negative: only after
 	// transitions.
 	StatusEvery time.Duration
 	// StatusWait bounds one status request.

@@ -287,6 +287,7 @@ func TestQuoteAndLines(t *testing.T) {
 		v.Status(): "vipd status --json",
 		Vipd{Socket: control.DefaultSocketPath}.Watch(): "vipd watch --json",
 		Vipd{Socket: "/s"}.Status():                     "vipd status --json -socket /s",
+		Vipd{Command: "/opt/vip/bin/vipd"}.Watch():      "/opt/vip/bin/vipd watch --json",
 		v.Fault("VI_1", "drill", "alice"):               "vipd ctl fault --reason drill -i VI_1 --by alice",
 		v.Fault("", "a drill", "alice via x"):           "vipd ctl fault --reason 'a drill' --by 'alice via x'",
 		v.Resume("", "bob"):                             "vipd ctl resume --by bob",

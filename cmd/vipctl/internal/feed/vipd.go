@@ -12,6 +12,9 @@ import (
 
 // Vipd builds the vipd command lines run on a node.
 type Vipd struct {
+	// Command is vipd on the node: "" runs "vipd" from the login's PATH;
+	// an absolute path runs a vipd installed elsewhere (the lab's).
+	Command string
 	// Socket is vipd's control socket; "" or control.DefaultSocketPath
 	// leaves -socket out, so that the line matches a plain sudoers rule.
 	Socket string
@@ -19,6 +22,9 @@ type Vipd struct {
 
 func (v Vipd) line(args ...string) string {
 	cmd := []string{"vipd"}
+	if v.Command != "" {
+		cmd[0] = v.Command
+	}
 	cmd = append(cmd, args...)
 	if v.Socket != "" && v.Socket != control.DefaultSocketPath {
 		cmd = append(cmd, "-socket", v.Socket)
