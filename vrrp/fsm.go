@@ -402,19 +402,10 @@ func (m *fsm) timer(now time.Time, t timerID) {
 }
 
 func (m *fsm) shutdown() {
-	switch m.state {
-	case StateMaster:
-		m.leaveMaster()
-		m.send(0)
-	case StateBackup:
-		m.stop(timerMasterDown)
-		m.stop(timerPreempt)
-		m.emit(action{kind: actRemoveVIPs})
-	case StateFault:
-		m.emit(action{kind: actRemoveVIPs})
-	default:
+	if m.state == StateInit {
 		return
 	}
+	m.giveUp()
 	m.adopting = false
 	m.transition(StateInit, reasonShutdown)
 }
@@ -423,24 +414,30 @@ func (m *fsm) fault(reason string) {
 	if reason == "" {
 		reason = reasonDefaultFault
 	}
-	switch m.state {
-	case StateMaster:
-		// Give the VIP up first, then tell the backups to take over
-		// after Skew_Time rather than Master_Down_Interval.
-		m.leaveMaster()
-		m.send(0)
-	case StateBackup:
-		m.stop(timerMasterDown)
-		m.stop(timerPreempt)
-		m.emit(action{kind: actRemoveVIPs})
-	case StateInit:
-		m.emit(action{kind: actRemoveVIPs})
-	default:
+	if m.state == StateFault {
 		return
 	}
+	m.giveUp()
 	m.master, m.masterPrio, m.released = netip.Addr{}, 0, false
 	m.adopting = false
 	m.transition(StateFault, reason)
+}
+
+// giveUp ends the current state's duties on the way to INIT or FAULT. A
+// master gives the VIP up first, then tells the backups to take over after
+// Skew_Time rather than Master_Down_Interval; anyone else drops whatever
+// VIP it may hold (a leftover being adopted, say).
+func (m *fsm) giveUp() {
+	switch m.state {
+	case StateMaster:
+		m.leaveMaster()
+		m.send(0)
+		return
+	case StateBackup:
+		m.stop(timerMasterDown)
+		m.stop(timerPreempt)
+	}
+	m.emit(action{kind: actRemoveVIPs})
 }
 
 // resume leaves FAULT for BACKUP, as after startup: a full
