@@ -37,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "status", "watch", "ctl":
-			return cli(args[0], args[1:], stdout, stderr)
+			return client(args[0], args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("vipd", flag.ContinueOnError)

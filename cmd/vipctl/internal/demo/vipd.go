@@ -2,15 +2,12 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/node/cli"
 )
 
 // shell runs one SSH exec request on a demo node: what sshd and a shell
@@ -37,129 +34,19 @@ func (n *demoNode) shell(ctx context.Context, line string, stdout, stderr io.Wri
 	return 127
 }
 
-// vipd is vipd's client CLI (cmd/vipd) with --json, against this node's
-// control socket: it prints vipd's documents one per line.
+// vipdCLI is vipd's client CLI (package node/cli, what cmd/vipd runs)
+// against this node's control socket.
 func (n *demoNode) vipdCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	usage := "usage: vipd status --json | watch --json | ctl fault --reason TEXT [-i INSTANCE] | ctl resume [-i INSTANCE]"
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, "usage: vipd status --json | watch --json | ctl fault --reason TEXT [-i INSTANCE] | ctl resume [-i INSTANCE]")
 		return 2
 	}
-	cmd, args := args[0], args[1:]
-	var sub string
-	if cmd == "ctl" {
-		if len(args) == 0 || (args[0] != "fault" && args[0] != "resume") {
-			fmt.Fprintln(stderr, usage)
-			return 2
-		}
-		sub, args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("vipd "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.String("socket", control.DefaultSocketPath, "control socket `path` (the demo uses its own)")
-	jsonOut := fs.Bool("json", false, "print vipd's JSON documents")
-	reason := fs.String("reason", "", "why")
-	instance := fs.String("i", "", "the vrrp_instance")
-	by := fs.String("by", "operator via vipd ctl (demo)", "who asks")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vipd %s: unexpected argument %q\n", cmd, fs.Arg(0))
-		return 2
-	}
-	enc := json.NewEncoder(stdout)
-	var err error
-	switch cmd {
-	case "status", "watch":
-		if !*jsonOut {
-			fmt.Fprintf(stderr, "vipd %s: the demo's vipd prints --json only\n", cmd)
-			return 2
-		}
-		if cmd == "status" {
-			err = n.status(ctx, enc)
-		} else {
-			err = n.watch(ctx, enc)
-		}
-	case "ctl":
-		if sub == "fault" && *reason == "" {
-			fmt.Fprintln(stderr, "vipd ctl: --reason is required: say why the VIP is given up")
-			return 2
-		}
-		err = n.vipdCtl(ctx, sub, *instance, *reason, *by, stdout)
-	default:
-		fmt.Fprintln(stderr, usage)
-		return 2
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0 // the console closed the session
-		}
-		fmt.Fprintf(stderr, "vipd %s: %v\n", cmd, err)
-		return 1
-	}
-	return 0
-}
-
-func (n *demoNode) status(ctx context.Context, enc *json.Encoder) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	cl, err := control.Dial(ctx, n.sock)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	st, err := cl.Status(ctx)
-	if err != nil {
-		return err
-	}
-	return enc.Encode(st)
-}
-
-func (n *demoNode) watch(ctx context.Context, enc *json.Encoder) error {
-	cl, err := control.Dial(ctx, n.sock)
-	if err != nil {
-		return err
-	}
-	for ev, err := range cl.Watch(ctx) {
-		if err != nil {
-			return err
-		}
-		if err := enc.Encode(ev); err != nil {
-			return err
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return errors.New("vipd ended the stream")
-}
-
-func (n *demoNode) vipdCtl(ctx context.Context, sub, instance, reason, by string, stdout io.Writer) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	cl, err := control.Dial(ctx, n.sock)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	cl.By = by
-	what := instance
-	if what == "" {
-		what = "every instance"
-	}
-	if sub == "fault" {
-		if err := cl.Fault(ctx, instance, reason); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: FAULT (VIP given up) until `vipd ctl resume`\n", what)
-		return nil
-	}
-	if err := cl.Resume(ctx, instance); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: resumed as BACKUP\n", what)
-	return nil
+	return cli.Run(ctx, args[0], args[1:], cli.Env{
+		Stdout: stdout,
+		Stderr: stderr,
+		Socket: n.sock,
+		By:     "operator via vipd ctl (demo)",
+	})
 }
 
 // demo is `demo nginx stop|start|break`: what happens to nginx in drills.
