@@ -17,8 +17,10 @@
 // A check is healthy when the master process named by the pid file is alive
 // (read from /proc/PID/stat: a zombie is dead, a stopped process alive) and
 // a GET of the URL answers with a status below 500 within Timeout; see
-// DefaultMaxStatus for why 4xx counts. Only the GET notices a hung nginx.
-// A start command that fails (non-zero exit) while nginx still fails ends
+// DefaultMaxStatus for why 4xx counts. Only the GET notices a hung nginx,
+// and a hung nginx is not restarted: its master is alive, so a start command
+// would find it running and change nothing; the verdict is Failed at once
+// (when a pid file is configured to tell). A start command that fails (non-zero exit) while nginx still fails ends
 // the attempt at once instead of waiting out the deadline; the FAULT then
 // comes within Interval*Fall plus the start command's own run time (a few
 // milliseconds for `nginx -c` with a broken config) of nginx's death.

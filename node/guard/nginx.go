@@ -138,7 +138,7 @@ func (g *Nginx) Status() Status { return g.m.status() }
 
 // round is one scheduled check and, if it is time to act, a restart attempt.
 func (g *Nginx) round(ctx context.Context) {
-	r := g.check(ctx, PhaseCheck)
+	r, alive := g.check(ctx, PhaseCheck)
 	if ctx.Err() != nil {
 		return
 	}
@@ -153,7 +153,13 @@ func (g *Nginx) round(ctx context.Context) {
 		return
 	}
 	reason := g.cfg.Name + ": " + r.Err
-	if g.cfg.RestartDeadline > 0 {
+	switch {
+	case alive && g.proc != nil:
+		// The master runs but does not answer (hung, or stopped): a start
+		// command finds it running and cannot help, so waiting out the
+		// restart deadline would only add to the outage.
+		reason += "; not restarted: the master process is alive"
+	case g.cfg.RestartDeadline > 0:
 		ok, why := g.restart(ctx)
 		if ctx.Err() != nil {
 			return
@@ -168,8 +174,8 @@ func (g *Nginx) round(ctx context.Context) {
 }
 
 // check runs the process check, then (if alive) the HTTP probe, within
-// Timeout.
-func (g *Nginx) check(ctx context.Context, phase Phase) Result {
+// Timeout. alive reports whether the process check passed.
+func (g *Nginx) check(ctx context.Context, phase Phase) (r Result, alive bool) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 	defer cancel()
 	start := time.Now()
@@ -177,14 +183,15 @@ func (g *Nginx) check(ctx context.Context, phase Phase) Result {
 	if g.proc != nil {
 		err = g.proc.Check(ctx)
 	}
+	alive = err == nil
 	if err == nil && g.probe != nil {
 		err = g.probe.Probe(ctx)
 	}
-	r := Result{Time: start, OK: err == nil, Latency: time.Since(start), Phase: phase}
+	r = Result{Time: start, OK: err == nil, Latency: time.Since(start), Phase: phase}
 	if err != nil {
 		r.Err = err.Error()
 	}
-	return r
+	return r, alive
 }
 
 // restart runs the start command and re-checks every Recheck until nginx
@@ -227,7 +234,7 @@ func (g *Nginx) restart(parent context.Context) (ok bool, why string) {
 	defer tick.Stop()
 	last := "" // the last re-check's error
 	recheck := func() bool {
-		r := g.check(ctx, PhaseRestart)
+		r, _ := g.check(ctx, PhaseRestart)
 		if ctx.Err() != nil {
 			return false // cut short by the deadline: not a result
 		}
