@@ -23,6 +23,9 @@ type Model struct {
 	list      *pairList
 	help      help.Model
 
+	gate  gate        // the one way actions run
+	drill *drillState // nil without a drill
+
 	width, height int
 }
 
@@ -80,6 +83,11 @@ func New(pairs []Pair, opts Options) *Model {
 		m.pairs = append(m.pairs, pv)
 	}
 	m.list = &pairList{c: c, pairs: m.pairs}
+	m.gate = newGate(opts)
+	if opts.Drill != nil {
+		m.drill = newDrill(*opts.Drill, m.pairs)
+		m.cur = m.drill.pair
+	}
 	m.layout()
 	return m
 }
@@ -96,6 +104,9 @@ func (m *Model) Init() tea.Cmd {
 		}
 	}
 	cmds = append(cmds, tick(m.c.opts.Refresh), tea.RequestBackgroundColor)
+	if m.drill != nil && m.drill.opts.Auto {
+		cmds = append(cmds, tickDrill())
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -118,19 +129,27 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		n := p.nodes[msg.node]
 		for _, nt := range n.apply(msg.u, now) {
 			p.timeline.add(n.name, msg.node, nt)
+			m.observe(msg.pair, n.name, nt)
 		}
-		cmd = waitUpdate(msg.pair, msg.node, p.updates[msg.node])
+		n.bump()
+		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.evaluate(), m.drillPoll())
 	case feedClosedMsg:
 		p := m.pairs[msg.pair]
 		n := p.nodes[msg.node]
 		n.closed = true
-		p.timeline.add(n.name, msg.node, note{at: now, text: "feed ended", level: levelBad})
+		n.bump()
+		nt := note{at: now, text: "feed ended", level: levelBad}
+		p.timeline.add(n.name, msg.node, nt)
+		m.observe(msg.pair, n.name, nt)
+		cmd = m.evaluate()
 	case probeMsg:
 		p := m.pairs[msg.pair]
+		m.observeProbe(msg.pair, msg.s)
 		for _, nt := range p.probe.add(msg.s) {
 			p.timeline.add("", -1, nt)
+			m.observe(msg.pair, "", nt)
 		}
-		cmd = waitProbe(msg.pair, p.probeCh)
+		cmd = tea.Batch(waitProbe(msg.pair, p.probeCh), m.evaluate(), m.drillPoll())
 	case probeClosedMsg:
 		m.pairs[msg.pair].probe.closed = true
 	case tickMsg:
@@ -139,18 +158,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.setPair(int(msg))
 		m.showPairs = false
 	case ActionMsg:
-		// A later version puts the action in a confirm state here.
-		cmd = m.c.opts.Gate.Run(msg.Action)
+		cmd = m.request(msg.Action, false)
+	case drillActionMsg:
+		cmd = m.request(msg.a, true)
 	case ActionResultMsg:
-		for _, p := range m.pairs {
-			if p.name != msg.Action.Pair {
-				continue
+		cmd = m.onResult(msg)
+	case gateTickMsg:
+		if r := m.gate.run; r != nil && r.id == msg.id {
+			cmd = m.evaluate()
+			if m.gate.run == r {
+				cmd = tea.Batch(cmd, tickGate(r.id))
 			}
-			nt := note{at: now, text: string(msg.Action.Kind) + " done", level: levelWarn}
-			if msg.Err != nil {
-				nt = note{at: now, text: string(msg.Action.Kind) + " refused: " + msg.Err.Error(), level: levelBad}
-			}
-			p.timeline.add(msg.Action.Node, -1, nt)
+		}
+	case drillTickMsg:
+		if m.drill != nil && !m.drill.done {
+			cmd = tea.Batch(m.drillPoll(), tickDrill())
+		}
+	case auditFailedMsg:
+		if p := m.pair(); p != nil {
+			p.timeline.add("", -1, note{at: now, text: "audit log not written: " + msg.err.Error(), level: levelBad})
 		}
 	}
 	m.layout()
@@ -159,12 +185,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.keys
+	if msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.gate.confirm != nil {
+		return m.confirmKey(msg) // q and the action keys are typing here
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		return tea.Quit
+		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.help.ShowAll = !m.help.ShowAll
 		return nil
+	}
+	if cmd, ok := m.actionKey(msg); ok {
+		return cmd
 	}
 	if m.showPairs {
 		if key.Matches(msg, k.Back, k.Pairs) {
@@ -186,8 +221,10 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.PrevFocus):
 		n := max(len(m.focusables()), 1)
 		m.focus = (m.focus - 1 + n) % n
-	case key.Matches(msg, k.Fault, k.Resume):
-		return m.action(msg)
+	case m.gate.shown != nil && m.gate.run == nil && key.Matches(msg, k.Back):
+		m.gate.shown = nil
+	case m.drill != nil && key.Matches(msg, k.Select):
+		return m.drillEnter()
 	default:
 		if f := m.focusables(); m.focus < len(f) {
 			return f[m.focus].Update(msg)
@@ -196,18 +233,18 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// action turns a guarded action's key into an ActionMsg for the focused
-// node. The keys are disabled until a Gate runs actions.
-func (m *Model) action(msg tea.KeyPressMsg) tea.Cmd {
-	p := m.pair()
-	if p == nil || m.focus >= len(p.nodes) {
-		return nil
+// quit ends the console. A drill not over is aborted first, and its report
+// handed over before the program ends: the caller restores what it broke.
+func (m *Model) quit() tea.Cmd {
+	if d := m.drill; d != nil && !d.done {
+		why := "the operator quit"
+		if d.cur < len(d.steps) {
+			why += fmt.Sprintf(" at step %d (%s)", d.cur+1, d.steps[d.cur].Step.Title)
+		}
+		m.drillAbort(why)
+		return tea.Sequence(m.drillReport(), tea.Quit)
 	}
-	a := Action{Kind: ActionFault, Pair: p.name, Node: p.nodes[m.focus].name}
-	if key.Matches(msg, m.c.keys.Resume) {
-		a.Kind = ActionResume
-	}
-	return func() tea.Msg { return ActionMsg{Action: a} }
+	return tea.Quit
 }
 
 func (m *Model) setPair(i int) {
@@ -243,8 +280,9 @@ type frame struct {
 	banners  []string
 	rows     [][]*nodeCard
 	rowH     []int
-	timeline int // height
-	body     int // height between the header and banners and the help
+	panel    []string // the gate's or the drill's lines, above the timeline
+	timeline int      // height
+	body     int      // height between the header and banners and the help
 	help     string
 }
 
@@ -291,7 +329,10 @@ func (m *Model) layout() frame {
 		f.rows, f.rowH = append(f.rows, row), append(f.rowH, h)
 		used += h
 	}
-	if budget := avail - minTimeline; used > budget && len(f.rows) > 0 {
+	// The gate's panel may take what the panels leave, and half the
+	// room at least.
+	panel := m.panel(max(avail-used, avail/2))
+	if budget := avail - max(minTimeline, min(len(panel), avail/2)); used > budget && len(f.rows) > 0 {
 		// Too short: panels give up lines (they end in "…"), the timeline
 		// keeps its minimum.
 		used = 0
@@ -305,9 +346,34 @@ func (m *Model) layout() frame {
 			c.SetSize(c.width, f.rowH[i]) // equal heights: a tidy row
 		}
 	}
-	f.timeline = max(avail-used, 0)
+	lower := max(avail-used, 0)
+	f.panel = panel
+	if len(f.panel) > lower {
+		f.panel = append(f.panel[:max(lower-1, 0)], m.c.styles.Muted.Render("…"))[:lower]
+	}
+	f.timeline = lower - len(f.panel)
+	if f.timeline < 2 {
+		f.timeline = 0 // a title alone says nothing
+	}
 	p.timeline.SetSize(m.width, f.timeline)
 	return f
+}
+
+// panel is what the region under the VIP line shows above the timeline: a
+// confirmation, the drill, or the running action or last verdict; maxH is
+// the room it should try to fit in.
+func (m *Model) panel(maxH int) []string {
+	switch {
+	case m.gate.confirm != nil:
+		return m.confirmLines(m.width)
+	case m.drill != nil:
+		return m.drillLines(m.width, maxH)
+	case m.gate.run != nil:
+		return m.runLines(m.width)
+	case m.gate.shown != nil:
+		return append(m.outcomeLines(m.gate.shown, m.width), m.c.styles.Muted.Render("esc dismisses"))
+	}
+	return nil
 }
 
 func (m *Model) helpView() string {
@@ -318,13 +384,23 @@ func (m *Model) helpView() string {
 	}
 	var b []key.Binding
 	switch {
+	case m.gate.confirm != nil:
+		b = []key.Binding{withHelp(k.Select, "confirm"), withHelp(k.Back, "cancel")}
+	case m.drill != nil:
+		if !m.drill.done && !m.drill.asked && !m.drill.opts.Auto {
+			b = append(b, withHelp(k.Select, "run step"))
+		}
+		b = append(b, k.NextFocus, k.Help, withHelp(k.Quit, "quit"))
 	case m.showPairs:
 		b = append(m.list.ShortHelp(), k.Help, k.Quit)
 	default:
 		if f := m.focusables(); m.focus < len(f) {
 			b = f[m.focus].ShortHelp()
 		}
-		b = append(b, k.NextFocus)
+		if m.gate.shown != nil {
+			b = append(b, withHelp(k.Back, "dismiss"))
+		}
+		b = append(b, k.Actions, k.NextFocus)
 		if len(m.pairs) > 1 {
 			b = append(b, k.Pairs, k.PrevPair, k.NextPair)
 		}
@@ -370,6 +446,7 @@ func (m *Model) render() string {
 			body = append(body, lipgloss.JoinHorizontal(lipgloss.Top, views...))
 		}
 		body = append(body, p.lane.View())
+		body = append(body, f.panel...)
 		if f.timeline > 0 {
 			body = append(body, p.timeline.View())
 		}
@@ -403,6 +480,9 @@ func (m *Model) header() string {
 		}
 	}
 	right := s.Muted.Render(m.c.clock(m.c.now()))
+	if m.gate.readOnly {
+		right = s.ReadOnly.Render("read-only") + " " + right
+	}
 	return ansi.Truncate(spread(left, right, m.width), m.width, "…")
 }
 

@@ -331,8 +331,16 @@ func TestKeys(t *testing.T) {
 			}
 		}},
 		{"F", func(t *testing.T, cmd tea.Cmd) {
-			if cmd != nil {
-				t.Error("the disabled fault key did something")
+			if cmd == nil {
+				t.Fatal("the fault key did nothing")
+			}
+			msg, ok := cmd().(ActionMsg)
+			if !ok || msg.Action != (Action{Kind: ActionFault, Pair: "api"}) {
+				t.Fatalf("F gave %#v, want an ActionMsg for a fault drill on api", msg)
+			}
+			m.Update(msg)
+			if m.gate.seen != 1 || m.gate.shown == nil || m.gate.shown.Result != ResultRefused {
+				t.Errorf("the gate saw %d requests and shows %+v; want one refused (no gate)", m.gate.seen, m.gate.shown)
 			}
 		}},
 		{"q", func(t *testing.T, cmd tea.Cmd) {
@@ -522,18 +530,18 @@ func TestProbe(t *testing.T) {
 	contains(t, l.screen(), "FAILING (60 in a row): timeout", "0/50 ok")
 }
 
+// Without a Gate, every action is refused at once, and says why.
 func TestActionsRefused(t *testing.T) {
 	l := newLab(t)
-	_, cmd := l.m.Update(ActionMsg{Action: Action{Kind: ActionFault, Pair: "web", Node: "nginx-01", Instance: "VI_1"}})
-	if cmd == nil {
-		t.Fatal("no Cmd from the gate")
+	l.steady()
+	l.apply(ActionMsg{Action: Action{Kind: ActionFault, Pair: "web", Node: "nginx-01", Instance: "VI_1"}})
+	if o := l.m.gate.shown; o == nil || o.Result != ResultRefused || o.Why != ErrActionsDisabled.Error() {
+		t.Fatalf("outcome %+v, want refused: %v", o, ErrActionsDisabled)
 	}
-	res, ok := cmd().(ActionResultMsg)
-	if !ok || !errors.Is(res.Err, ErrActionsDisabled) {
-		t.Fatalf("gate answered %#v", res)
+	if l.m.gate.confirm != nil {
+		t.Error("a confirmation opened without a gate")
 	}
-	l.m.Update(res)
-	contains(t, l.screen(), "fault refused: guarded actions are not available")
+	contains(t, l.screen(), "REFUSED failover drill: forced give-up on nginx-01: guarded actions are not", "available: no gate configured")
 }
 
 func TestStaleStatus(t *testing.T) {

@@ -20,8 +20,23 @@
 //
 // The layout follows soft-serve: one Styles, one KeyMap with help, and a
 // Component per region (nodecard.go, viplane.go, timeline.go,
-// pairlist.go) composed by the root model in app.go. Guarded actions
-// (failover drills, repair) will go through one Gate (gate.go) as a
-// confirm state of the model, never as a blocking call; this version
-// defines the message types and refuses every action.
+// pairlist.go) composed by the root model in app.go.
+//
+// Guarded actions (action.go) are failover drills on the MASTER (nginx
+// fails, vipd stops, forced give-up), the nginx restart check, repair and
+// re-enable without preemption. Every view only sends an ActionMsg; the
+// model's one gate (gate.go) takes it: a read-only console refuses it
+// there; pre-checks (checks.go) refuse it when the peer is not a healthy
+// BACKUP, in a split brain, when a node is disconnected, saying why;
+// otherwise it becomes a confirmation held in the model (confirm.go),
+// never a blocking call, where the operator types the node's name for
+// anything that moves the VIP. A confirmation given on a pair that changed
+// since (nodeState.version) is refused and checked again. Only then does
+// the gate hand the action to the caller's Gate, whose Cmd runs the
+// commands; the post-checks then watch the feeds until every expectation
+// holds for a settle time or the deadline passes, and the verdict says
+// what is wrong and how to return to a safe state. Each verdict, refusals
+// included, goes to the Auditor. A Drill (drill.go) runs a list of actions
+// one step at a time through the same gate, waiting for the operator or
+// unattended, and reports each step's verdict.
 package ui

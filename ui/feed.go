@@ -80,8 +80,22 @@ type Options struct {
 	// DefaultKeyMap).
 	Styles *Styles
 	Keys   *KeyMap
-	// Gate runs guarded actions (nil: every action is refused).
+	// Gate runs guarded actions' commands (nil: every action is refused).
+	// The console's own gate decides whether they run.
 	Gate Gate
+	// ReadOnly refuses every action, whatever view asks.
+	ReadOnly bool
+	// Audit records every action's outcome (nil: none are recorded).
+	Audit Auditor
+	// Operator is who acts, for the audit log (default "operator").
+	Operator string
+	// Settle is how long an action's expectations must hold before it
+	// passes, and ActionTimeout how long they have to come true once its
+	// commands ran (0: per action, 1 to 3 s and 15 s to a minute).
+	Settle        time.Duration
+	ActionTimeout time.Duration
+	// Drill opens the guided drill (nil: the console alone).
+	Drill *Drill
 }
 
 func (o Options) withDefaults() Options {

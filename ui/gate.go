@@ -1,54 +1,604 @@
 package ui
 
 import (
-	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
-// ActionKind names a guarded action.
-type ActionKind string
+// gate is the console's one gate. Every action, from a key in any view or
+// from the drill, arrives in request, which alone may open a confirmation;
+// start, reached only from a confirmation, alone calls the Gate's Run. A
+// read-only console refuses everything in request.
+type gate struct {
+	exec     Gate
+	planner  Planner // exec's, if it plans
+	audit    Auditor
+	readOnly bool
+	who      string
 
-// Guarded actions. Their keys (KeyMap.Fault, KeyMap.Resume) are disabled
-// until a Gate that runs them exists.
+	seen    int // requests received (tests count them)
+	ids     int
+	confirm *confirmState
+	run     *runState
+	shown   *Outcome // the last verdict, on screen until dismissed
+}
+
+func newGate(o Options) gate {
+	g := gate{exec: o.Gate, audit: o.Audit, readOnly: o.ReadOnly, who: o.Operator}
+	if _, none := o.Gate.(refuseGate); none {
+		g.exec = nil
+	}
+	g.planner, _ = o.Gate.(Planner)
+	if g.who == "" {
+		g.who = "operator"
+	}
+	return g
+}
+
+// busy names the action in progress, or "".
+func (g *gate) busy() string {
+	switch {
+	case g.confirm != nil:
+		return g.confirm.a.Kind.Title() + " on " + g.confirm.a.Node + " (awaiting confirmation)"
+	case g.run != nil:
+		return g.run.a.Kind.Title() + " on " + g.run.target
+	}
+	return ""
+}
+
+func (g *gate) plan(a Action) []string {
+	if g.planner == nil {
+		return nil
+	}
+	return g.planner.Plan(a)
+}
+
+// confirmState is an action checked and waiting for the operator.
+type confirmState struct {
+	orig   Action // as asked: re-checked from this when the state changed
+	a      Action // resolved: Pair and Node set
+	pair   int
+	peer   string
+	drill  bool
+	typed  bool   // the node's name must be typed
+	input  string // what was typed
+	notice string // a wrong name; why the confirmation was asked again
+
+	// What the operator looked at: each node's version and summary.
+	at       time.Time
+	versions map[string]uint64
+	looked   map[string]string
+
+	passed []string
+	warn   string
+	plan   []string
+}
+
+type runPhase int
+
 const (
-	ActionFault  ActionKind = "fault"  // drill: put an instance in FAULT (vipd ctl fault)
-	ActionResume ActionKind = "resume" // end the drill (vipd ctl resume)
+	phaseCommands runPhase = iota // the Gate runs the commands
+	phaseVerify                   // the post-checks wait for the effect
 )
 
-// An Action is a guarded operation on one node.
-type Action struct {
-	Kind     ActionKind
-	Pair     string
-	Node     string
-	Instance string // "" for every instance
-	Reason   string
+// runState is an action confirmed and running.
+type runState struct {
+	id           int
+	a            Action
+	pair         int
+	target, peer string
+	confirmed    string
+	drill        bool
+	start        time.Time
+	phase        runPhase
+	deadline     time.Time
+	settle       time.Duration
+	holdSince    time.Time // when every expectation last started to hold
+	base         baseline
+	steps        []Step
+	events       []Event
+	samples      []ProbeSample // the probe's, since start
+	lastSample   *ProbeSample
+	transition   map[string]Event // each node's first transition since start
+	exps         []Expectation    // the last evaluation
+	plannedSteps []string
 }
 
-// ActionMsg asks the console to run an Action. The console will hold it in
-// a confirm state before passing it to the Gate; it never blocks on it.
-type ActionMsg struct{ Action Action }
-
-// ActionResultMsg is what the Gate reports when an Action is done or
-// refused.
-type ActionResultMsg struct {
-	Action Action
-	Err    error
+// probeStats sums what the probe saw since the action started.
+func (r *runState) probeStats(probed bool) ProbeStats {
+	st := ProbeStats{Probed: probed, Samples: len(r.samples)}
+	var down time.Time
+	for _, s := range r.samples {
+		if !s.OK {
+			st.Failures++
+			if st.FirstFailure.IsZero() {
+				st.FirstFailure, st.FirstError = s.Time, errText(s.Err)
+			}
+			if down.IsZero() {
+				down = s.Time
+			}
+			continue
+		}
+		if !down.IsZero() {
+			st.Outage += s.Time.Sub(down)
+			down = time.Time{}
+		}
+	}
+	if !down.IsZero() {
+		last := r.samples[len(r.samples)-1]
+		st.Outage += last.Time.Add(last.Latency).Sub(down) // still down
+	}
+	return st
 }
 
-// A Gate is the one place every guarded action passes: it may refuse one
-// (a drill on a pair already in trouble, an operator without the right)
-// and runs the others, always as a Cmd that ends in an ActionResultMsg.
-type Gate interface {
-	Run(Action) tea.Cmd
+// gateTickMsg re-evaluates run id's post-checks.
+type gateTickMsg struct{ id int }
+
+// drillActionMsg is an action asked by the drill: it passes the same gate.
+type drillActionMsg struct{ a Action }
+
+const gateTick = 100 * time.Millisecond
+
+func tickGate(id int) tea.Cmd {
+	return tea.Tick(gateTick, func(time.Time) tea.Msg { return gateTickMsg{id: id} })
 }
 
-// ErrActionsDisabled is the refusal of the default Gate.
-var ErrActionsDisabled = errors.New("guarded actions are not available in this version")
+// pairIndex finds a pair by name; "" is the pair shown.
+func (m *Model) pairIndex(name string) int {
+	if name == "" {
+		if len(m.pairs) == 0 {
+			return -1
+		}
+		return m.cur
+	}
+	for i, p := range m.pairs {
+		if p.name == name {
+			return i
+		}
+	}
+	return -1
+}
 
-// refuseGate refuses everything.
-type refuseGate struct{}
+// request is the gate's entrance.
+func (m *Model) request(a Action, drill bool) tea.Cmd {
+	g := &m.gate
+	g.seen++
+	now := m.c.now()
+	refuse := func(why string) tea.Cmd {
+		return m.conclude(&Outcome{Action: a, Target: a.Node, Result: ResultRefused, Why: why, Start: now, End: now}, drill)
+	}
+	if g.readOnly {
+		return refuse(ErrReadOnly.Error())
+	}
+	if g.exec == nil {
+		return refuse(ErrActionsDisabled.Error())
+	}
+	if what := g.busy(); what != "" {
+		return refuse("another action is in progress: " + what)
+	}
+	pi := m.pairIndex(a.Pair)
+	if pi < 0 {
+		return refuse(fmt.Sprintf("no pair %q", a.Pair))
+	}
+	a.Pair = m.pairs[pi].name
+	ck := m.precheck(m.pairs[pi], a)
+	if len(ck.problems) > 0 {
+		o := &Outcome{Action: ck.a, Result: ResultRefused, Why: strings.Join(ck.problems, "; "), Start: now, End: now}
+		if ck.target != nil {
+			o.Target = ck.target.name
+		}
+		return m.conclude(o, drill)
+	}
+	g.confirm = m.newConfirm(pi, a, ck, drill)
+	if drill && m.drill != nil && m.drill.opts.Auto {
+		return m.start("--yes (unattended)")
+	}
+	return nil
+}
 
-func (refuseGate) Run(a Action) tea.Cmd {
-	return func() tea.Msg { return ActionResultMsg{Action: a, Err: ErrActionsDisabled} }
+func (m *Model) newConfirm(pi int, orig Action, ck check, drill bool) *confirmState {
+	p := m.pairs[pi]
+	cf := &confirmState{
+		orig: orig, a: ck.a, pair: pi, drill: drill,
+		typed: ck.a.Kind.typed(), at: m.c.now(),
+		versions: map[string]uint64{}, looked: map[string]string{},
+		passed: ck.passed, warn: ck.warn, plan: m.gate.plan(ck.a),
+	}
+	if ck.peer != nil {
+		cf.peer = ck.peer.name
+	}
+	if ck.warn != "" && ck.a.Kind == ActionResume {
+		cf.typed = true // the VIP might move
+	}
+	for _, n := range p.nodes {
+		cf.versions[n.name] = n.version
+		cf.looked[n.name] = p.summary(n)
+	}
+	return cf
+}
+
+// summary is a node's state in a few words, to say what changed.
+func (p *pairView) summary(n *nodeState) string {
+	if why := vipdProblem(n); why != "" {
+		return why
+	}
+	in := p.vipInstance(n)
+	if in == nil {
+		return "no instance for the VIP"
+	}
+	s := string(in.State)
+	switch {
+	case n.vipUnknown[in.Name]:
+		s += ", VIP unconfirmed"
+	case in.VIPPresent:
+		s += " with the VIP"
+	}
+	if why := nginxProblem(n); why != "" {
+		s += ", " + why
+	}
+	return s
+}
+
+// confirmKey handles a key while a confirmation is open.
+func (m *Model) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
+	cf := m.gate.confirm
+	k := m.c.keys
+	switch s := msg.String(); {
+	case key.Matches(msg, k.Back), !cf.typed && s == "n":
+		return m.cancel()
+	case key.Matches(msg, k.Select):
+		if cf.typed && cf.input != cf.a.Node {
+			cf.notice = fmt.Sprintf("%q is not %s: type the node's name exactly", cf.input, cf.a.Node)
+			return nil
+		}
+		how := "enter"
+		if cf.typed {
+			how = "typed " + cf.a.Node
+		}
+		return m.start(how)
+	case !cf.typed && s == "y":
+		return m.start("y")
+	case !cf.typed:
+	case s == "backspace":
+		if r := []rune(cf.input); len(r) > 0 {
+			cf.input = string(r[:len(r)-1])
+		}
+	case s == "ctrl+u":
+		cf.input = ""
+	case msg.Text != "" && len(cf.input) < 64:
+		cf.input += msg.Text
+	}
+	return nil
+}
+
+func (m *Model) cancel() tea.Cmd {
+	cf := m.gate.confirm
+	m.gate.confirm = nil
+	now := m.c.now()
+	return m.conclude(&Outcome{Action: cf.a, Target: cf.a.Node, Peer: cf.peer, Result: ResultCancelled,
+		Why: "the operator cancelled at the confirmation", Start: cf.at, End: now}, cf.drill)
+}
+
+// start runs a confirmed action, unless the pair changed since the
+// operator looked: then it checks again, and asks again or refuses.
+func (m *Model) start(how string) tea.Cmd {
+	g := &m.gate
+	cf := g.confirm
+	g.confirm = nil
+	p := m.pairs[cf.pair]
+	now := m.c.now()
+	var changed []string
+	for _, n := range p.nodes {
+		if v, ok := cf.versions[n.name]; !ok || v != n.version {
+			changed = append(changed, fmt.Sprintf("%s changed since you looked at %s (was: %s; now: %s)",
+				n.name, cf.at.In(m.c.loc).Format("15:04:05"), cf.looked[n.name], p.summary(n)))
+		}
+	}
+	if len(changed) > 0 {
+		ck := m.precheck(p, cf.orig)
+		if len(ck.problems) > 0 {
+			return m.conclude(&Outcome{Action: ck.a, Target: cf.a.Node, Result: ResultRefused, Start: cf.at, End: now,
+				Why: strings.Join(changed, "; ") + "; checked again: " + strings.Join(ck.problems, "; ")}, cf.drill)
+		}
+		g.confirm = m.newConfirm(cf.pair, cf.orig, ck, cf.drill)
+		g.confirm.notice = strings.Join(changed, "; ") + ". Checked again: confirm again."
+		if cf.drill && m.drill != nil && m.drill.opts.Auto {
+			return m.start(how)
+		}
+		return nil
+	}
+	if g.exec == nil {
+		return m.conclude(&Outcome{Action: cf.a, Target: cf.a.Node, Result: ResultRefused, Why: ErrActionsDisabled.Error(), Start: now, End: now}, cf.drill)
+	}
+	g.ids++
+	r := &runState{
+		id: g.ids, a: cf.a, pair: cf.pair, target: cf.a.Node, peer: cf.peer, confirmed: how, drill: cf.drill,
+		start: now, base: newBaseline(p), transition: map[string]Event{}, plannedSteps: cf.plan,
+		settle: m.c.opts.Settle, deadline: now.Add(m.c.opts.ActionTimeout),
+	}
+	if r.settle <= 0 {
+		r.settle = defaultSettle(cf.a.Kind)
+	}
+	if m.c.opts.ActionTimeout <= 0 {
+		r.deadline = now.Add(defaultDeadline(cf.a.Kind))
+	}
+	g.run = r
+	g.shown = nil
+	p.timeline.add(r.target, -1, note{at: now, text: fmt.Sprintf("%s started (%s)", cf.a.Kind.Title(), how), level: levelWarn})
+	if cf.a.Kind == ActionBaseline {
+		r.phase = phaseVerify // nothing to run
+		return tickGate(r.id)
+	}
+	return tea.Batch(g.exec.Run(cf.a), tickGate(r.id))
+}
+
+// onResult takes the Gate's report on the commands.
+func (m *Model) onResult(msg ActionResultMsg) tea.Cmd {
+	r := m.gate.run
+	if r == nil || msg.Action != r.a || r.phase != phaseCommands {
+		return nil // a result for no action of ours: nothing runs on it
+	}
+	r.steps = msg.Steps
+	now := m.c.now()
+	if msg.Err != nil {
+		return m.finish(ResultFail, fmt.Sprintf("the commands failed: %v", msg.Err))
+	}
+	r.phase = phaseVerify
+	if m.c.opts.ActionTimeout <= 0 {
+		r.deadline = now.Add(defaultDeadline(r.a.Kind))
+	} else {
+		r.deadline = now.Add(m.c.opts.ActionTimeout)
+	}
+	return m.evaluate()
+}
+
+// observe records what a pair's timeline receives while an action runs on
+// it.
+func (m *Model) observe(pair int, node string, nt note) {
+	r := m.gate.run
+	if r == nil || r.pair != pair {
+		return
+	}
+	ev := Event{Time: nt.at, Node: node, Text: nt.text}
+	r.events = append(r.events, ev)
+	if nt.role != "" && node != "" {
+		if _, seen := r.transition[node]; !seen {
+			r.transition[node] = ev
+		}
+	}
+}
+
+// observeProbe records a probe sample while an action runs on its pair.
+func (m *Model) observeProbe(pair int, s ProbeSample) {
+	r := m.gate.run
+	if r == nil || r.pair != pair || s.Time.Before(r.start) {
+		return
+	}
+	r.samples = append(r.samples, s)
+	r.lastSample = &r.samples[len(r.samples)-1]
+	if len(r.samples) > 10000 { // a run is bounded in time; this bounds memory
+		r.samples = slices.Delete(r.samples, 0, 5000)
+		r.lastSample = &r.samples[len(r.samples)-1]
+	}
+}
+
+// evaluate runs the post-checks and ends the action when they decide.
+func (m *Model) evaluate() tea.Cmd {
+	r := m.gate.run
+	if r == nil {
+		return nil
+	}
+	exps, fatal := m.expect(r)
+	r.exps = exps
+	now := m.c.now()
+	if fatal != "" {
+		return m.finish(ResultFail, fatal)
+	}
+	if r.phase != phaseVerify {
+		return nil
+	}
+	ok := len(exps) > 0
+	for _, e := range exps {
+		ok = ok && e.OK
+	}
+	switch {
+	case ok && r.holdSince.IsZero():
+		r.holdSince = now
+	case !ok:
+		r.holdSince = time.Time{}
+	}
+	if ok && now.Sub(r.holdSince) >= r.settle {
+		return m.finish(ResultPass, "")
+	}
+	if now.After(r.deadline) {
+		var not []string
+		for _, e := range exps {
+			if !e.OK {
+				not = append(not, fmt.Sprintf("%s: not so (%s)", e.Name, e.Detail))
+			}
+		}
+		if len(not) == 0 {
+			not = append(not, "the expectations did not hold steadily")
+		}
+		return m.finish(ResultFail, fmt.Sprintf("after %s, %s", fmtDur(now.Sub(r.start)), strings.Join(not, "; ")))
+	}
+	return nil
+}
+
+// finish ends the running action with a verdict.
+func (m *Model) finish(res Result, why string) tea.Cmd {
+	r := m.gate.run
+	m.gate.run = nil
+	p := m.pairs[r.pair]
+	o := &Outcome{
+		Action: r.a, Target: r.target, Peer: r.peer, Result: res, Why: why, Confirmed: r.confirmed,
+		Start: r.start, End: m.c.now(), Expectations: slices.Clone(r.exps), Probe: r.probeStats(p.probe != nil),
+		Steps: slices.Clone(r.steps), Events: slices.Clone(r.events),
+	}
+	if res == ResultFail {
+		o.Remedy = m.remedy(r, why)
+	}
+	return m.conclude(o, r.drill)
+}
+
+// conclude shows, notes and audits an outcome, and tells the drill.
+func (m *Model) conclude(o *Outcome, drill bool) tea.Cmd {
+	m.gate.shown = o
+	if pi := m.pairIndex(o.Action.Pair); pi >= 0 {
+		text, lvl := fmt.Sprintf("%s: %s", o.Action.Kind.Title(), strings.ToUpper(string(o.Result))), levelGood
+		switch o.Result {
+		case ResultPass:
+			if o.Probe.Probed {
+				text += ", outage " + fmtDur(o.Probe.Outage)
+			}
+		case ResultFail:
+			text, lvl = text+": "+o.Why, levelBad
+		default:
+			text, lvl = text+": "+o.Why, levelWarn
+		}
+		m.pairs[pi].timeline.add(o.Target, -1, note{at: o.End, text: text, level: lvl})
+	}
+	var cmds []tea.Cmd
+	if m.gate.audit != nil {
+		e := m.auditEntry(o)
+		audit := m.gate.audit
+		cmds = append(cmds, func() tea.Msg {
+			if err := audit.Record(e); err != nil {
+				return auditFailedMsg{err: err}
+			}
+			return nil
+		})
+	}
+	if drill {
+		cmds = append(cmds, m.drillOutcome(o))
+	}
+	return tea.Batch(cmds...)
+}
+
+// auditFailedMsg says the audit log could not be written.
+type auditFailedMsg struct{ err error }
+
+func (m *Model) auditEntry(o *Outcome) AuditEntry {
+	e := AuditEntry{
+		Time: o.End, Who: m.gate.who, Action: o.Action.Kind, Pair: o.Action.Pair, Node: o.Target,
+		Result: o.Result, Detail: o.Why, Confirmed: o.Confirmed, ReadOnly: m.gate.readOnly,
+		OutageMS: o.Probe.Outage.Milliseconds(),
+	}
+	if o.Result == ResultPass {
+		e.Detail = o.summary()
+	}
+	for _, s := range o.Steps {
+		e.Commands = append(e.Commands, s.Command)
+	}
+	return e
+}
+
+// summary is a passed outcome in one line.
+func (o *Outcome) summary() string {
+	var parts []string
+	switch k := o.Action.Kind; {
+	case k.Failover():
+		parts = append(parts, fmt.Sprintf("the VIP moved from %s to %s", o.Target, o.Peer))
+	case k.onMaster():
+		parts = append(parts, "the VIP stayed on "+o.Target)
+	case o.Peer != "":
+		parts = append(parts, "the VIP stayed on "+o.Peer)
+	}
+	switch {
+	case !o.Probe.Probed:
+	case o.Probe.Failures == 0:
+		parts = append(parts, fmt.Sprintf("no outage (%d requests, none failed)", o.Probe.Samples))
+	default:
+		parts = append(parts, fmt.Sprintf("outage %s (%d of %d requests failed)", fmtDur(o.Probe.Outage), o.Probe.Failures, o.Probe.Samples))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// remedy says how to return to a safe state after r failed.
+func (m *Model) remedy(r *runState, why string) string {
+	t, peer := r.target, r.peer
+	cmds := func(k ActionKind, node string) string {
+		plan := m.gate.plan(Action{Kind: k, Pair: r.a.Pair, Node: node, Instance: r.a.Instance})
+		if len(plan) == 0 {
+			return ""
+		}
+		return " (on " + node + ": " + strings.Join(plan, "; ") + ")"
+	}
+	if strings.Contains(why, "SPLIT BRAIN") {
+		return fmt.Sprintf("At once: stop vipd on %s%s so that only %s holds the VIP; then find why both took it (adverts lost between them?).",
+			t, cmds(ActionStopVipd, t), peer)
+	}
+	switch r.a.Kind {
+	case ActionFailNginx:
+		return fmt.Sprintf("nginx on %s is held down by the drill: repair it (H)%s; it rejoins as BACKUP when nginx is healthy, else re-enable it (R)%s.",
+			t, cmds(ActionRepair, t), cmds(ActionResume, t))
+	case ActionStopVipd:
+		return fmt.Sprintf("vipd on %s is stopped: re-enable it (R)%s; it rejoins as BACKUP, or takes the VIP if %s does not hold it.", t, cmds(ActionResume, t), peer)
+	case ActionFault:
+		return fmt.Sprintf("%s is in operator FAULT: re-enable it (R)%s.", t, cmds(ActionResume, t))
+	case ActionRestartNginx:
+		return fmt.Sprintf("nginx on %s may still be down: repair it (H)%s; if the VIP moved, re-enable %s (R) once it is healthy.", t, cmds(ActionRepair, t), t)
+	case ActionRepair:
+		return fmt.Sprintf("nginx on %s is still not healthy: look on the node (journalctl -u nginx, nginx -t), fix it and repair again. %s keeps the VIP meanwhile, which is safe.", t, orOK(peer, "No node"))
+	case ActionResume:
+		if strings.Contains(why, "VIP moved") || strings.Contains(why, "preempted") {
+			return "The VIP moved on rejoin: the pair serves from whichever node holds it now; check nopreempt on both nodes before the next drill."
+		}
+		return fmt.Sprintf("%s did not rejoin cleanly: see vipd's log on it (journalctl -u vipd). %s keeps the VIP, which is safe; re-enable again (R) once fixed.", t, orOK(peer, "No node"))
+	case ActionBaseline:
+		return "Nothing was changed: the pair is not in a state to drill; fix what the checks name and start again."
+	}
+	return ""
+}
+
+// actionKey turns an action key into an ActionMsg. The pair is the one
+// shown (or under the cursor of the list of pairs); drills pick the MASTER
+// themselves, repair and resume the focused node if a panel has the focus.
+func (m *Model) actionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := m.c.keys
+	var kind ActionKind
+	switch {
+	case key.Matches(msg, k.FailNginx):
+		kind = ActionFailNginx
+	case key.Matches(msg, k.StopVipd):
+		kind = ActionStopVipd
+	case key.Matches(msg, k.Fault):
+		kind = ActionFault
+	case key.Matches(msg, k.RestartNginx):
+		kind = ActionRestartNginx
+	case key.Matches(msg, k.Repair):
+		kind = ActionRepair
+	case key.Matches(msg, k.Resume):
+		kind = ActionResume
+	default:
+		return nil, false
+	}
+	a := Action{Kind: kind}
+	pi := m.cur
+	if m.showPairs {
+		pi = m.list.cursor
+	}
+	if pi >= 0 && pi < len(m.pairs) {
+		p := m.pairs[pi]
+		a.Pair = p.name
+		// The focused panel, unless it is the MASTER: then the gate picks
+		// the node that needs it.
+		if n := m.focusedNode(p); !kind.onMaster() && n != nil && !p.holds(n) {
+			a.Node = n.name
+		}
+	}
+	return func() tea.Msg { return ActionMsg{Action: a} }, true
+}
+
+// focusedNode is the node whose panel has the focus on pair p, if any.
+func (m *Model) focusedNode(p *pairView) *nodeState {
+	if m.showPairs || m.drill != nil || p != m.pair() || m.focus >= len(p.nodes) {
+		return nil
+	}
+	return p.nodes[m.focus]
 }

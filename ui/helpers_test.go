@@ -51,14 +51,23 @@ type lab struct {
 	probes []*fakeProbe
 	p      int       // the pair the scenario methods act on
 	msgs   []tea.Msg // what was applied, in order
+	clock  time.Time // the console's, t0 until advanced
 }
 
 func newLab(t testing.TB, pairs ...string) *lab {
 	t.Helper()
+	return newLabOpts(t, testOptions(), pairs...)
+}
+
+// newLabOpts is newLab with opts; the clock is the lab's, unless opts
+// has one.
+func newLabOpts(t testing.TB, opts Options, pairs ...string) *lab {
+	t.Helper()
 	if len(pairs) == 0 {
 		pairs = []string{"web"}
 	}
-	l := &lab{}
+	l := &lab{clock: t0}
+	opts.Now = func() time.Time { return l.clock }
 	var ps []Pair
 	for i, name := range pairs {
 		a, b := newFeed(fmt.Sprintf("nginx-%02d", 2*i+1)), newFeed(fmt.Sprintf("nginx-%02d", 2*i+2))
@@ -67,7 +76,7 @@ func newLab(t testing.TB, pairs ...string) *lab {
 		l.probes = append(l.probes, pr)
 		ps = append(ps, Pair{Name: name, VIP: fmt.Sprintf("198.51.100.%d", 100+i), Nodes: []Feed{a, b}, Probe: pr})
 	}
-	l.m = New(ps, testOptions())
+	l.m = New(ps, opts)
 	l.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	t.Cleanup(l.close)
 	return l
@@ -183,6 +192,11 @@ func (l *lab) steady() {
 // takes over; no status has confirmed the VIP yet and the probe fails.
 func (l *lab) failover() {
 	l.steady()
+	l.nginxFails()
+}
+
+// nginxFails is failover without the steady state before.
+func (l *lab) nginxFails() {
 	l.send(0, Update{Event: &control.Event{Time: at(time.Second), Type: control.EventCheck, Guard: "nginx",
 		Check: &control.Check{Time: at(time.Second), OK: false, Latency: control.Millis(180 * time.Microsecond),
 			Error: "GET http://127.0.0.1/health: connection refused", Phase: control.PhaseCheck}}})
@@ -199,6 +213,11 @@ func (l *lab) failover() {
 // nginx-02.
 func (l *lab) faulted() {
 	l.failover()
+	l.confirmTakeover()
+}
+
+// confirmTakeover is faulted without the failover before.
+func (l *lab) confirmTakeover() {
 	in1 := l.instance(control.StateFault, 150, false)
 	in1.FaultReason = "nginx failed: 3 failures in a row (fall 3)"
 	in1.Master = netip.Addr{}

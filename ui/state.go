@@ -27,6 +27,47 @@ type nodeState struct {
 
 	err    error // why the stream or poll failed; cleared by a status
 	closed bool  // the feed ended
+
+	// version counts changes of what an operator decides an action on
+	// (link, vipd's word, roles, VIPs, guard verdicts), not counters: the
+	// gate refuses an action confirmed on an older version.
+	version uint64
+	fp      string // the fingerprint version was counted on
+
+	// recovered is when vipd's guard last brought nginx back (a restart
+	// re-check passed), on the node's clock; recoveredAt and nginxOKAt
+	// are when the console heard of that and of the last passing nginx
+	// check, on its own clock, which post-checks compare with.
+	recovered   time.Time
+	recoveredAt time.Time
+	nginxOKAt   time.Time
+}
+
+// bump counts a new version if the fingerprint changed.
+func (n *nodeState) bump() {
+	if fp := n.fingerprint(); fp != n.fp {
+		n.fp = fp
+		n.version++
+	}
+}
+
+// fingerprint is what version counts changes of.
+func (n *nodeState) fingerprint() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "link=%v err=%v closed=%v status=%v", n.connected(), n.err != nil, n.closed, n.status != nil)
+	if n.status == nil {
+		return b.String()
+	}
+	for _, in := range n.status.Instances {
+		fmt.Fprintf(&b, " %s=%s/%v/%v/%v", in.Name, in.State, in.VIPPresent, n.vipUnknown[in.Name], in.EffectivePriority == 0)
+	}
+	if g := n.status.Nginx; g != nil {
+		fmt.Fprintf(&b, " nginx=%s", g.Verdict)
+	}
+	for _, g := range n.status.Scripts {
+		fmt.Fprintf(&b, " %s=%s", g.Name, g.Verdict)
+	}
+	return b.String()
 }
 
 // connected reports whether the link is up (or not reported at all).
@@ -205,6 +246,12 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		}
 		if g := n.guard(ev.Guard); g != nil {
 			applyCheck(g, *ev.Check)
+		}
+		if ev.Guard == "nginx" && ev.Check.OK {
+			n.nginxOKAt = now
+			if ev.Check.Phase == control.PhaseRestart {
+				n.recovered, n.recoveredAt = ev.Check.Time, now
+			}
 		}
 		if ev.Check.OK {
 			return nil // a passing check every few seconds is noise

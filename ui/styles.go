@@ -37,6 +37,11 @@ type Styles struct {
 	FocusedSectionTitle lipgloss.Style
 	Time                lipgloss.Style
 
+	// The gate: a confirmation's box, and the header's mark of a
+	// read-only console.
+	Dialog   lipgloss.Style
+	ReadOnly lipgloss.Style
+
 	Help help.Styles
 }
 
@@ -88,6 +93,9 @@ func DefaultStyles() Styles {
 		SectionTitle:        plain.Bold(true),
 		FocusedSectionTitle: plain.Bold(true).Foreground(cyan),
 		Time:                plain.Foreground(gray),
+
+		Dialog:   plain.Border(lipgloss.RoundedBorder()).BorderForeground(yellow).Padding(0, 1),
+		ReadOnly: plain.Bold(true).Foreground(yellow),
 
 		Help: help.DefaultDarkStyles(),
 	}

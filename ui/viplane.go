@@ -164,32 +164,13 @@ func (l *vipLane) probeLine() string {
 // banners are the red lines across the screen: one per instance in split
 // brain or without a master.
 func banners(c *common, nodes []*nodeState, width int) []string {
-	both := func(names []string) string {
-		if len(names) == 2 {
-			return names[0] + " and " + names[1] + " both"
-		}
-		return strings.Join(names, ", ") + " all"
-	}
 	var out []string
 	for _, h := range analyze(nodes) {
 		var text string
 		st := c.styles.SplitBrain
 		switch {
 		case h.splitBrain():
-			vips := strings.Join(stripMasks(h.vips), " ")
-			var why []string
-			switch {
-			case len(h.masters) > 1 && slices.Equal(h.masters, h.holders):
-				why = append(why, both(h.masters)+" MASTER and holding "+vips)
-			default:
-				if len(h.masters) > 1 {
-					why = append(why, both(h.masters)+" MASTER")
-				}
-				if len(h.holders) > 1 {
-					why = append(why, both(h.holders)+" hold "+vips)
-				}
-			}
-			text = fmt.Sprintf("SPLIT BRAIN %s: %s", h.name, strings.Join(why, "; "))
+			text = h.splitText()
 		case h.noMaster():
 			st = c.styles.NoMaster
 			text = fmt.Sprintf("NO MASTER %s: no node is MASTER or holds %s", h.name, strings.Join(stripMasks(h.vips), " "))
@@ -199,6 +180,30 @@ func banners(c *common, nodes []*nodeState, width int) []string {
 		out = append(out, st.Width(width).Render(ansi.Truncate(text, max(width-2, 1), "…")))
 	}
 	return out
+}
+
+// splitText says what the split brain of h is.
+func (h instanceHealth) splitText() string {
+	both := func(names []string) string {
+		if len(names) == 2 {
+			return names[0] + " and " + names[1] + " both"
+		}
+		return strings.Join(names, ", ") + " all"
+	}
+	vips := strings.Join(stripMasks(h.vips), " ")
+	var why []string
+	switch {
+	case len(h.masters) > 1 && slices.Equal(h.masters, h.holders):
+		why = append(why, both(h.masters)+" MASTER and holding "+vips)
+	default:
+		if len(h.masters) > 1 {
+			why = append(why, both(h.masters)+" MASTER")
+		}
+		if len(h.holders) > 1 {
+			why = append(why, both(h.holders)+" hold "+vips)
+		}
+	}
+	return fmt.Sprintf("SPLIT BRAIN %s: %s", h.name, strings.Join(why, "; "))
 }
 
 // stripMasks shows configured VIPs ("198.51.100.100/24") as addresses.

@@ -3,8 +3,10 @@
 // on it. See package ui for the screen and internal/feed for what it hears.
 //
 //	vipctl demo                                   a live pair in-process, no setup
+//	vipctl demo --lab                             the same on a namespace lab: real nginx, sshd, vipd (root)
 //	vipctl --node nginx-01=root@lb1 --node nginx-02=root@lb2 --vip 198.51.100.100:80
 //	vipctl -c cluster.conf                        several pairs (vipctl -init prints a sample)
+//	vipctl drill --demo --yes                     the seed's test section as a guided drill, with a report
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/vipkit/vip/cmd/vipctl/internal/cluster"
 	"github.com/vipkit/vip/cmd/vipctl/internal/console"
 	"github.com/vipkit/vip/cmd/vipctl/internal/demo"
+	"github.com/vipkit/vip/cmd/vipctl/internal/drill"
 	"github.com/vipkit/vip/cmd/vipctl/internal/feed"
 )
 
@@ -31,17 +34,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdin, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "drill" {
+		return drill.Main(args[1:], stdin, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("vipctl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf cluster.Flags
 	cf.Register(fs)
 	sample := fs.Bool("init", false, "print a sample cluster file and exit")
-	drills := fs.Bool("drills", false, "enable the fault drill and resume keys (F, R), which run vipd ctl on the nodes")
+	readOnly := fs.Bool("read-only", false, "refuse every action (drills, repair, re-enable): watch only")
+	audit := fs.String("audit", console.DefaultAuditPath(), "append every action's verdict to `file`, as JSON lines")
+	cmds := console.DefaultCommands() // what the actions run on the nodes
+	cmds.Register(fs)
 	logFile := fs.String("log", "", "write a debug log to `file`")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: vipctl --node NAME=[USER@]HOST[:PORT] ... --vip ADDR[:PORT] [flags]\n"+
 			"       vipctl -c FILE [flags] | vipctl -init\n"+
-			"       vipctl demo [--snapshot] [--for DURATION]\n")
+			"       vipctl drill --demo | CLUSTER [--yes] [--scenario vipd|nginx|fault]\n"+
+			"       vipctl demo [--lab] [--snapshot] [--for DURATION]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,13 +78,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	con := console.New(c, console.Options{Logger: log, Actions: *drills})
+	con := console.New(c, console.Options{Logger: log, Actions: !*readOnly, Commands: cmds, Audit: &console.AuditFile{Path: *audit}})
 	// Unknown host keys are confirmed here, while the terminal is ours.
 	con.CheckHostKeys(ctx, (&feed.Prompt{In: stdin, Out: stderr}).Confirm)
 	if ctx.Err() != nil {
 		return 130
 	}
-	if err := con.Run(ctx, stdin, stdout); err != nil {
+	err = con.Run(ctx, stdin, stdout)
+	for _, o := range con.Gate().Outstanding() { // the operator's to repair: say so
+		fmt.Fprintf(stderr, "vipctl: left by a drill: %s\n", o)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "vipctl: %v\n", err)
 		return 1
 	}
@@ -86,14 +100,11 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	snapshot := fs.Bool("snapshot", false, "run without a terminal until a master is elected and answers, print the screen once and exit")
 	dur := fs.Duration("for", 0, "stop the demo after `duration` (with --snapshot: give up after it; default 30s)")
-	lab := fs.Bool("lab", false, "the namespace lab with real nginx, sshd and vipd (not yet)")
+	lab := fs.Bool("lab", false, "run the pair on a namespace lab with real nginx, sshd and vipd (root)")
+	vipd := fs.String("vipd", "", "with --lab: the vipd `binary` (default: next to vipctl, else built with go build)")
 	logFile := fs.String("log", "", "write a debug log to `file`")
 	if err := fs.Parse(args); err != nil {
 		return usageCode(err)
-	}
-	if *lab {
-		fmt.Fprintln(stderr, "vipctl demo --lab: not yet: the namespace lab (real nginx, sshd and vipd) comes in a later version; `vipctl demo` runs the in-process pair")
-		return 2
 	}
 	start := time.Now()
 	log, closeLog, err := openLog(*logFile)
@@ -113,18 +124,36 @@ func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 
-	d, err := demo.New(demo.Options{Logger: log})
-	if err != nil {
-		fmt.Fprintf(stderr, "vipctl demo: %v\n", err)
-		return 1
+	var d interface {
+		Console(console.Options) *console.Console
+		RunWith(context.Context, func(context.Context) error) error
+		Close() error
 	}
-	defer d.Close()
+	pair := demo.PairName
+	if *lab {
+		l, err := demo.NewLab(ctx, demo.LabOptions{Vipd: *vipd, Logger: log})
+		if err != nil {
+			fmt.Fprintf(stderr, "vipctl demo --lab: %v\n", err)
+			return 1
+		}
+		defer l.Close() // on every way out: the lab's namespaces and daemons go with it
+		d, pair = l, demo.LabPairName
+		fmt.Fprintf(stderr, "lab up: nginx, sshd and vipd on 2 nodes, %.2fs after start\n", time.Since(start).Seconds())
+	} else {
+		dm, err := demo.New(demo.Options{Logger: log})
+		if err != nil {
+			fmt.Fprintf(stderr, "vipctl demo: %v\n", err)
+			return 1
+		}
+		defer dm.Close()
+		d = dm
+	}
 	con := d.Console(console.Options{Logger: log})
 	ui := func(ctx context.Context) error {
 		if !*snapshot {
 			return con.Run(ctx, stdin, stdout)
 		}
-		view, master, err := con.Snapshot(ctx, demo.PairName, 100, 30)
+		view, master, err := con.Snapshot(ctx, pair, 100, 30)
 		if err == nil {
 			fmt.Fprintln(stdout, view)
 			fmt.Fprintf(stderr, "%s is MASTER and answers on %s, %.2fs after start\n", master, demo.VIP, time.Since(start).Seconds())

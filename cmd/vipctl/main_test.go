@@ -29,7 +29,16 @@ func TestRun(t *testing.T) {
 		{name: "stray argument", args: []string{"--vip", "198.51.100.100", "--node", "a=h", "extra"}, code: 2,
 			stderr: []string{`unexpected argument "extra"`}},
 		{name: "unknown flag", args: []string{"--nodes", "a=h"}, code: 2, stderr: []string{"flag provided but not defined: -nodes", "usage: vipctl"}},
-		{name: "lab", args: []string{"demo", "--lab"}, code: 2, stderr: []string{"vipctl demo --lab: not yet"}},
+		{name: "drill without a pair", args: []string{"drill", "--yes"}, code: 2, stderr: []string{"vipctl drill: no cluster", "(or --demo)"}},
+		{name: "drill scenario", args: []string{"drill", "--demo", "--scenario", "kill"}, code: 2, stderr: []string{`unknown scenario "kill"`}},
+		{
+			// The seed's test section on the demo pair, unattended: it
+			// must pass.
+			name:   "drill on the demo",
+			args:   []string{"drill", "--demo", "--yes", "--report", filepath.Join(dir, "drill"), "--audit", filepath.Join(dir, "audit.jsonl")},
+			stdout: []string{"vipctl drill: the seed's test section (vipd failover) on pair demo: PASSED", "| 5 | re-enable without preemption | nginx-01 | PASS | 0ms | 0 of", "Final state: safe: "},
+			stderr: []string{"report: " + filepath.Join(dir, "drill.md") + " and " + filepath.Join(dir, "drill.json")},
+		},
 		{
 			name:   "demo snapshot",
 			args:   []string{"demo", "--snapshot"},

@@ -33,11 +33,22 @@ type Options struct {
 	ProbeInterval time.Duration
 	// StatusEvery is passed to every node feed.
 	StatusEvery time.Duration
-	// Actions enables the guarded actions (fault drill, resume) through a
-	// Gate on the same links.
+	// Actions enables the guarded actions (drills, repair, re-enable)
+	// through a Gate on the same links; without it the console is
+	// read-only, and its gate refuses every action.
 	Actions bool
-	// By says who acts, in vipd's log; default feed.DefaultBy().
+	// By says who acts, in vipd's log and the audit log; default
+	// feed.DefaultBy().
 	By string
+	// Commands are what the gate runs on the nodes (zero: DefaultCommands).
+	Commands Commands
+	// Audit records the verdict on every action, refusals included (nil:
+	// none are recorded).
+	Audit ui.Auditor
+	// RetryMax bounds the wait of a node's feed before it watches vipd
+	// again after the watch ended (0: the feed's default), so that a vipd
+	// started again is seen soon.
+	RetryMax time.Duration
 	// UI adjusts the console model; Gate and Keys are set here.
 	UI ui.Options
 	// Width and Height are the screen's size when Run's output is not a
@@ -52,7 +63,7 @@ type Console struct {
 	opts  Options
 	pairs []ui.Pair
 	tasks []task
-	gate  *feed.Gate
+	gate  *Gate
 	ssh   []ssh.Config // one per node, for CheckHostKeys
 }
 
@@ -67,7 +78,12 @@ func New(c *cluster.Cluster, opts Options) *Console {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	con := &Console{opts: opts, gate: &feed.Gate{By: opts.By}}
+	if opts.By == "" {
+		opts.By = feed.DefaultBy()
+	}
+	con := &Console{opts: opts, gate: NewGate(GateOptions{
+		Commands: opts.Commands, By: opts.By, ReadOnly: !opts.Actions, Logger: log.With("gate", "actions"),
+	})}
 	for _, p := range c.Pairs {
 		up := ui.Pair{Name: p.Name, VIP: p.VIP.Addr().String()}
 		vipd := feed.Vipd{Command: p.Vipd, Socket: p.Socket}
@@ -89,10 +105,10 @@ func New(c *cluster.Cluster, opts Options) *Console {
 			conn := ssh.New(cfg)
 			f := feed.NewNode(feed.NodeConfig{
 				Name: n.Name, Host: n.Target, Remote: conn, Vipd: vipd,
-				StatusEvery: opts.StatusEvery, OnTransition: refreshPeers, Logger: log.With("pair", p.Name),
+				StatusEvery: opts.StatusEvery, RetryMax: opts.RetryMax, OnTransition: refreshPeers, Logger: log.With("pair", p.Name),
 			})
 			peers = append(peers, f)
-			con.gate.Add(p.Name, n.Name, n.Target, conn, vipd)
+			con.gate.Add(p.Name, n.Name, n.Target, conn, vipd, &cfg)
 			con.ssh = append(con.ssh, cfg)
 			con.tasks = append(con.tasks, f)
 			up.Nodes = append(up.Nodes, f)
@@ -108,8 +124,8 @@ func New(c *cluster.Cluster, opts Options) *Console {
 }
 
 // Gate is the console's gate: guarded actions over the nodes' links. It
-// works while the console runs.
-func (c *Console) Gate() *feed.Gate { return c.gate }
+// works while the console runs; Restore and Observe dial afresh after.
+func (c *Console) Gate() *Gate { return c.gate }
 
 // CheckHostKeys connects to every node once, asking confirm about host
 // keys known_hosts does not hold. Call it before Run, while the terminal
@@ -125,15 +141,13 @@ func (c *Console) CheckHostKeys(ctx context.Context, confirm func(context.Contex
 
 func (c *Console) model() *ui.Model {
 	opts := c.opts.UI
-	if c.opts.Actions {
-		opts.Gate = c.gate
-		keys := ui.DefaultKeyMap()
-		if opts.Keys != nil {
-			keys = *opts.Keys
-		}
-		keys.Fault.SetEnabled(true)
-		keys.Resume.SetEnabled(true)
-		opts.Keys = &keys
+	opts.Gate = c.gate // the model's gate is the only caller
+	opts.ReadOnly = opts.ReadOnly || !c.opts.Actions
+	if opts.Audit == nil {
+		opts.Audit = c.opts.Audit
+	}
+	if opts.Operator == "" {
+		opts.Operator = c.opts.By
 	}
 	return ui.New(c.pairs, opts)
 }

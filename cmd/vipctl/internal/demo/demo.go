@@ -65,9 +65,10 @@ type demoNode struct {
 	conf  string // keepalived.conf
 	sock  string // vipd's control socket
 	nginx *fakeNginx
-	vipd  *node.Daemon
+	vipd  *node.Daemon // replaced when `demo vipd start` starts a new one (svc.mu)
 	ctl   net.Listener
 	sshd  *sshtest.Server
+	svc   service // `demo vipd stop|start`
 }
 
 // New writes the demo's files in a new temporary directory and opens its
@@ -95,7 +96,7 @@ func New(opts Options) (_ *Demo, err error) {
 	}
 	var known strings.Builder
 	for i, addr := range primary {
-		n := &demoNode{name: fmt.Sprintf("nginx-%02d", i+1), addr: addr}
+		n := &demoNode{name: fmt.Sprintf("nginx-%02d", i+1), addr: addr, svc: service{reqs: make(chan serviceReq)}}
 		d.nodes = append(d.nodes, n)
 		n.sock = filepath.Join(dir, n.name+".sock")
 		n.conf = filepath.Join(dir, n.name+".conf")
@@ -193,14 +194,7 @@ func (d *Demo) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, n := range d.nodes {
 		g.Go(func() error { return n.nginx.Run(ctx) })
-		g.Go(func() error { return n.vipd.Run(ctx) })
-		g.Go(func() error {
-			err := control.Serve(ctx, n.ctl, n.vipd, d.log.With("control", n.name))
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		})
+		g.Go(func() error { return d.runService(ctx, n) }) // vipd and its socket
 		g.Go(func() error { return n.sshd.Run(ctx) })
 	}
 	return g.Wait()
@@ -282,6 +276,12 @@ func (d *Demo) Console(opts console.Options) *console.Console {
 	opts.SSH = d.SSH()
 	opts.ProbeDial = d.DialVIP
 	opts.Actions = true
+	if opts.Commands.NginxBreak == nil {
+		opts.Commands = Commands()
+	}
+	if opts.RetryMax == 0 {
+		opts.RetryMax = time.Second // see a vipd started again at once
+	}
 	if opts.By == "" {
 		opts.By = "operator via vipctl demo"
 	}

@@ -18,7 +18,21 @@
 // The console's probe of the VIP is sent to whichever in-memory node holds
 // it (Demo.DialVIP), the way a client's ARP would find the master.
 //
-// Over SSH each node also answers `demo nginx stop|start|break`, to stop
-// its fake nginx (the guard restarts it), start it, or break it so that
-// restarts fail and the node gives the VIP up.
+// Over SSH each node also answers `demo nginx stop|start|break|status`, to
+// stop its fake nginx (the guard restarts it), start it, or break it so
+// that restarts fail and the node gives the VIP up, and `demo vipd
+// stop|start|status`, which stops vipd as systemd would (it hands the VIP
+// over and its socket goes) and starts a fresh one. Commands() are these,
+// for the console's gate.
+//
+// # The lab
+//
+// Lab is `vipctl demo --lab` (root): the same pair on a namespace lab
+// (fixtures/netns), with a real nginx, a real OpenSSH sshd and a real vipd
+// process on each node, and the console's SSH and probe sockets made in
+// the lab's client namespace. vipd is found next to vipctl or built with
+// go build (FindVipd). The nodes share the host's filesystem, so each one's
+// sshd and vipd see the node's own directories at /run/vipd (the default
+// control socket) and /run/vipctl-lab (its labctl, which stands in for
+// systemctl in the drills: LabCommands).
 package demo

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/vipkit/vip/node/cli"
 )
@@ -28,7 +29,7 @@ func (n *demoNode) shell(ctx context.Context, line string, stdout, stderr io.Wri
 	case "vipd":
 		return n.vipdCLI(ctx, args[1:], stdout, stderr)
 	case "demo":
-		return n.demo(args[1:], stdout, stderr)
+		return n.demo(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "sh: 1: %s: not found\n", args[0])
 	return 127
@@ -49,11 +50,18 @@ func (n *demoNode) vipdCLI(ctx context.Context, args []string, stdout, stderr io
 	})
 }
 
-// demo is `demo nginx stop|start|break`: what happens to nginx in drills.
-func (n *demoNode) demo(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "nginx" {
-		fmt.Fprintln(stderr, "usage: demo nginx stop|start|break")
+// demo is `demo nginx stop|start|break|status` and `demo vipd
+// stop|start|status`: what happens to nginx and vipd in drills, as
+// systemctl would do it on a real node (status exits 3 when stopped, as
+// `systemctl is-active` does).
+func (n *demoNode) demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: demo nginx stop|start|break|status | demo vipd stop|start|status"
+	if len(args) != 2 || (args[0] != "nginx" && args[0] != "vipd") {
+		fmt.Fprintln(stderr, usage)
 		return 2
+	}
+	if args[0] == "vipd" {
+		return n.demoVipd(ctx, args[1], stdout, stderr)
 	}
 	switch args[1] {
 	case "stop":
@@ -68,8 +76,38 @@ func (n *demoNode) demo(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "%s: nginx running\n", n.name)
+	case "status":
+		if !n.nginx.Up() {
+			fmt.Fprintln(stdout, "inactive")
+			return 3
+		}
+		fmt.Fprintln(stdout, "active")
 	default:
-		fmt.Fprintln(stderr, "usage: demo nginx stop|start|break")
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	return 0
+}
+
+// demoVipd is `demo vipd stop|start|status`, systemctl's part for vipd.
+func (n *demoNode) demoVipd(ctx context.Context, verb string, stdout, stderr io.Writer) int {
+	switch verb {
+	case "stop", "start":
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := n.svc.ask(ctx, verb == "start"); err != nil {
+			fmt.Fprintf(stderr, "%s: vipd %s: %v\n", n.name, verb, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: vipd %s\n", n.name, map[string]string{"stop": "stopped", "start": "started"}[verb])
+	case "status":
+		if !n.svc.active() {
+			fmt.Fprintln(stdout, "inactive")
+			return 3
+		}
+		fmt.Fprintln(stdout, "active")
+	default:
+		fmt.Fprintln(stderr, "usage: demo vipd stop|start|status")
 		return 2
 	}
 	return 0

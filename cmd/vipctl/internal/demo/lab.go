@@ -1,0 +1,385 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipkit/vip/cmd/vipctl/internal/cluster"
+	"github.com/vipkit/vip/cmd/vipctl/internal/console"
+	"github.com/vipkit/vip/fixtures/netns"
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/ssh"
+)
+
+// LabPairName is the lab pair's name on the console.
+const LabPairName = "lab"
+
+// The lab's timings.
+const (
+	labSSHDial   = 5 * time.Second // one SSH connection attempt
+	labProbeDial = time.Second     // one probe connection attempt, as the probe's timeout
+	labVipdReady = 10 * time.Second
+)
+
+// LabOptions adjust the lab demo.
+type LabOptions struct {
+	// Vipd is the vipd binary the nodes run; "" finds or builds one
+	// (FindVipd).
+	Vipd string
+	// Logger receives the lab's progress; nil discards.
+	Logger *slog.Logger
+}
+
+// Lab is `vipctl demo --lab`: the demo pair on a namespace lab
+// (fixtures/netns) with a real nginx, a real OpenSSH sshd and a real vipd
+// on each node, and the console's SSH and probe sockets made in the lab's
+// client namespace. NewLab starts everything; Close removes everything.
+type Lab struct {
+	net   *netns.Lab
+	dir   string
+	log   *slog.Logger
+	vipd  string
+	nodes []*labNode
+	known string   // known_hosts trusting every node's sshd
+	keys  []string // a client key each sshd accepts
+
+	ssh   map[string]*netns.Dialer // by node address "198.51.100.11:22"
+	probe *netns.Dialer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// labNode is one node of the lab and what runs on it.
+type labNode struct {
+	net   *netns.Node
+	dir   string
+	run   string // seen at /run/vipd by its vipd and sshd: the control socket's directory
+	ctl   string // seen at labCtlDir: its labctl
+	conf  string
+	nginx *netns.Nginx
+	sshd  *netns.SSHD
+	vipd  *netns.Proc
+}
+
+// NewLab builds the lab and starts nginx, sshd and vipd on both nodes.
+// It needs root (see netns.Require's reasons). On error nothing of it
+// remains; otherwise the caller must Close it, even after ctx ends.
+func NewLab(ctx context.Context, opts LabOptions) (_ *Lab, err error) {
+	if err := netns.Supported(); err != nil {
+		return nil, fmt.Errorf("this machine cannot run the lab: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	dir, err := os.MkdirTemp("", "vipctl-lab-")
+	if err != nil {
+		return nil, fmt.Errorf("failed to make the lab's directory: %w", err)
+	}
+	l := &Lab{dir: dir, log: log, vipd: opts.Vipd, ssh: map[string]*netns.Dialer{}}
+	defer func() {
+		if err != nil && ctx.Err() != nil {
+			err = fmt.Errorf("the lab was not up yet: %w", context.Cause(ctx)) // not what a killed step says
+		}
+		if err != nil {
+			err = errors.Join(err, l.Close())
+		}
+	}()
+	if l.vipd == "" {
+		start := time.Now()
+		var built bool
+		if l.vipd, built, err = FindVipd(ctx, dir); err != nil {
+			return nil, err
+		}
+		log.Info("vipd found", "path", l.vipd, "built", built, "took", time.Since(start))
+	}
+	if l.net, err = netns.Start(ctx, netns.Config{}); err != nil {
+		return nil, fmt.Errorf("failed to start the lab: %w", err)
+	}
+	// The dialers' threads first: a thread that ends kills what it
+	// spawned (netns.Spawn), and theirs end only at Close.
+	if l.probe, err = l.net.Client.NewDialer(labProbeDial); err != nil {
+		return nil, err
+	}
+	for _, n := range l.net.Nodes {
+		d, err := l.net.Client.NewDialer(labSSHDial)
+		if err != nil {
+			return nil, err
+		}
+		l.ssh[net.JoinHostPort(n.Addr.String(), "22")] = d
+	}
+
+	var known strings.Builder
+	for i, n := range l.net.Nodes {
+		ln := &labNode{net: n, dir: filepath.Join(dir, n.Name)}
+		ln.run = filepath.Join(ln.dir, "run")
+		ln.ctl = filepath.Join(ln.dir, "ctl")
+		ln.conf = filepath.Join(ln.dir, "keepalived.conf")
+		l.nodes = append(l.nodes, ln)
+		for _, d := range []string{ln.dir, ln.run, ln.ctl, filepath.Join(ln.dir, "nginx"), filepath.Join(ln.dir, "sshd")} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, fmt.Errorf("failed to make %s: %w", d, err)
+			}
+		}
+		if ln.nginx, err = n.SpawnNginx(ctx, filepath.Join(ln.dir, "nginx")); err != nil {
+			return nil, fmt.Errorf("failed to start nginx on %s: %w", n.Name, err)
+		}
+		script := filepath.Join(ln.ctl, filepath.Base(labCtl))
+		if err := os.WriteFile(script, []byte(labCtlScript(ln, l.vipd)), 0o755); err != nil {
+			return nil, fmt.Errorf("failed to write %s: %w", script, err)
+		}
+		if ln.sshd, _, err = n.SpawnSSHD(ctx, filepath.Join(ln.dir, "sshd"), ln.mounts()); err != nil {
+			return nil, fmt.Errorf("failed to start sshd on %s: %w", n.Name, err)
+		}
+		b, err := os.ReadFile(ln.sshd.KnownHosts)
+		if err != nil {
+			return nil, err
+		}
+		known.Write(b)
+		l.keys = append(l.keys, ln.sshd.ClientKey)
+		if err := os.WriteFile(ln.conf, []byte(labConf(ln, i)), 0o644); err != nil {
+			return nil, fmt.Errorf("failed to write %s: %w", ln.conf, err)
+		}
+		if out, err := n.Output(ctx, l.vipd, "-t", "-f", ln.conf); err != nil {
+			return nil, fmt.Errorf("vipd rejects %s: %w\n%s", ln.conf, err, out)
+		}
+	}
+	l.known = filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(l.known, []byte(known.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("failed to write the lab's known_hosts: %w", err)
+	}
+	// One after the other, as an operator brings a pair up: the first
+	// becomes MASTER.
+	for _, ln := range l.nodes {
+		if err := l.startVipd(ctx, ln); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// startVipd runs vipd on the node and waits for its control socket.
+func (l *Lab) startVipd(ctx context.Context, ln *labNode) error {
+	p, err := ln.net.Spawn(ln.mounts(), l.vipd, "-f", ln.conf)
+	if err != nil {
+		return fmt.Errorf("failed to start vipd on %s: %w", ln.net.Name, err)
+	}
+	ln.vipd = p
+	// Its pid for `labctl vipd stop`: ip netns exec, unshare and sh each
+	// exec the next, so this is vipd's.
+	if err := os.WriteFile(ln.vipdPID(), []byte(fmt.Sprintln(p.Pid())), 0o644); err != nil {
+		return err
+	}
+	sock := filepath.Join(ln.run, filepath.Base(control.DefaultSocketPath))
+	deadline := time.Now().Add(labVipdReady)
+	for {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			l.log.Info("vipd started", "node", ln.net.Name, "pid", p.Pid())
+			return nil
+		}
+		if p.Exited() {
+			return fmt.Errorf("vipd on %s exited: %w\n%s", ln.net.Name, p.Wait(time.Second), p.Output())
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vipd on %s has no control socket at %s after %v\n%s", ln.net.Name, sock, labVipdReady, p.Output())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// mounts are the node's own directories at common paths, for its sshd's
+// sessions and its vipd: the nodes share this host's filesystem, yet each
+// has its own /run/vipd, so that vipd and the console both use the default
+// control socket as on real nodes, and its own labctl.
+func (ln *labNode) mounts() netns.Mounts {
+	return netns.Mounts{filepath.Dir(control.DefaultSocketPath): ln.run, labCtlDir: ln.ctl}
+}
+
+func (ln *labNode) vipdPID() string { return filepath.Join(ln.ctl, "vipd.pid") }
+
+// labConf is node i's configuration: the in-process demo's (the seed's
+// shape on VRRPv3 at 0.1 s) on the node's eth0, with the lab nginx's
+// pidfile, and labctl to start it (which fails while it is held down).
+func labConf(ln *labNode, i int) string {
+	return fmt.Sprintf(`# vipctl demo --lab: %[1]s
+global_defs {
+    router_id %[1]s
+}
+vipd_nginx_check nginx {
+    url http://127.0.0.1/
+    pidfile %[2]s
+    interval 0.2
+    timeout 0.15
+    start_command "%[3]s"
+    restart_deadline 1
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface %[4]s
+    virtual_router_id 60
+    priority %[5]d
+    nopreempt
+    version 3
+    advert_int 0.1
+    virtual_ipaddress {
+        %[6]s dev %[4]s
+    }
+    track_script {
+        nginx
+    }
+}
+`, ln.net.Name, ln.nginx.PIDFile, filepath.Join(ln.ctl, filepath.Base(labCtl))+" nginx start", ln.net.Ifname, 150-50*i, vipNet)
+}
+
+// Close stops everything in the lab and removes it and its files. It is
+// safe to call more than once.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		var errs []error
+		// The dialers' threads first: a thread in a namespace keeps it
+		// alive after the lab deletes its name.
+		if l.probe != nil {
+			l.probe.Close()
+		}
+		for _, d := range l.ssh {
+			d.Close()
+		}
+		if l.net != nil {
+			if err := l.net.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := os.RemoveAll(l.dir); err != nil {
+			errs = append(errs, err)
+		}
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// Cluster is the lab pair as the console sees it: root on each node's
+// sshd, vipd at its absolute path, on its default control socket.
+func (l *Lab) Cluster() *cluster.Cluster {
+	p := cluster.Pair{Name: LabPairName, VIP: VIP, Sudo: ssh.SudoNever, Vipd: l.vipd}
+	for _, ln := range l.nodes {
+		p.Nodes = append(p.Nodes, cluster.Node{Name: ln.net.Name, Target: "root@" + ln.sshd.Addr})
+	}
+	return &cluster.Cluster{Pairs: []cluster.Pair{p}, KnownHosts: l.known}
+}
+
+// SSH is the console's SSH configuration for the lab: the keys and
+// known_hosts made for it, nothing of the user's ~/.ssh, and connections
+// made in the client namespace.
+func (l *Lab) SSH() ssh.Config {
+	return ssh.Config{
+		ConfigFile:    "none",
+		KnownHosts:    l.known,
+		IdentityFiles: l.keys,
+		AgentSocket:   "none",
+		Home:          l.dir,
+		Timeout:       labSSHDial,
+		KeepAlive:     2 * time.Second,
+		KeepAliveMax:  2,
+		Reconnect:     ssh.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second},
+		DialContext:   l.dialSSH,
+	}
+}
+
+// dialSSH connects to a node's sshd from the client namespace, each node
+// through a dialer of its own: a node that does not answer holds up only
+// its own link.
+func (l *Lab) dialSSH(ctx context.Context, network, addr string) (net.Conn, error) {
+	d, ok := l.ssh[addr]
+	if !ok {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("%s is no sshd of the lab", addr)}
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+// DialVIP connects from the lab's client namespace, as a client on the
+// segment: the console probe's dialer in the lab.
+func (l *Lab) DialVIP(ctx context.Context, network, addr string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !l.net.Subnet.Contains(ap.Addr()) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("the lab reaches only %s, not %s", l.net.Subnet, addr)}
+	}
+	return l.probe.DialContext(ctx, network, addr)
+}
+
+// Console returns the real console over the lab: opts with the lab's SSH
+// settings, its VIP dialer, and the guarded actions on, run by labctl
+// (LabCommands) unless opts says otherwise.
+func (l *Lab) Console(opts console.Options) *console.Console {
+	opts.SSH = l.SSH()
+	opts.ProbeDial = l.DialVIP
+	opts.Actions = true
+	if opts.Commands.NginxBreak == nil {
+		opts.Commands = LabCommands()
+	}
+	if opts.RetryMax == 0 {
+		opts.RetryMax = time.Second // see a vipd started again at once
+	}
+	if opts.By == "" {
+		opts.By = "operator via vipctl demo --lab"
+	}
+	return console.New(l.Cluster(), opts)
+}
+
+// RunWith runs fn until it returns or ctx is done; the lab runs on its
+// own until Close. It returns fn's error.
+func (l *Lab) RunWith(ctx context.Context, fn func(context.Context) error) error {
+	return fn(ctx)
+}
+
+// Net is the namespace lab under the pair.
+func (l *Lab) Net() *netns.Lab { return l.net }
+
+// Node returns the lab node the console calls name ("n1"), or nil.
+func (l *Lab) Node(name string) *netns.Node {
+	for _, ln := range l.nodes {
+		if ln.net.Name == name {
+			return ln.net
+		}
+	}
+	return nil
+}
+
+// Holders returns the nodes that hold the VIP, read from their
+// interfaces.
+func (l *Lab) Holders() ([]string, error) {
+	var names []string
+	for _, ln := range l.nodes {
+		held, err := ln.net.HasAddr(vipNet)
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			names = append(names, ln.net.Name)
+		}
+	}
+	return names, nil
+}
+
+// VipdOutput returns what vipd printed on the node so far.
+func (l *Lab) VipdOutput(name string) string {
+	for _, ln := range l.nodes {
+		if ln.net.Name == name && ln.vipd != nil {
+			return ln.vipd.Output()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,311 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vipkit/vip/cmd/vipctl/internal/console"
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/ui"
+)
+
+// Scenario is how the drill fails the MASTER over.
+type Scenario string
+
+// Scenarios: the three failover drills of the console.
+const (
+	ScenarioVipd  Scenario = "vipd"  // vipd stops gracefully: the seed's `killall keepalived`
+	ScenarioNginx Scenario = "nginx" // nginx fails and cannot be restarted: the seed's check_nginx.sh giving up
+	ScenarioFault Scenario = "fault" // forced give-up: vipd ctl fault --reason drill
+)
+
+// Plan is the seed's test section for scenario s.
+func Plan(s Scenario) ([]ui.DrillStep, error) {
+	var fail ui.DrillStep
+	switch s {
+	case ScenarioVipd, "":
+		fail = ui.DrillStep{Kind: ui.ActionStopVipd, Target: ui.TargetMaster, Title: "failover: stop vipd on the MASTER",
+			Explain: "vipd on the MASTER stops gracefully, as the seed kills keepalived: the VIP must move to the BACKUP, which must answer on it."}
+	case ScenarioNginx:
+		fail = ui.DrillStep{Kind: ui.ActionFailNginx, Target: ui.TargetMaster, Title: "failover: nginx fails on the MASTER",
+			Explain: "nginx on the MASTER is held down so that vipd cannot restart it: the node must give the VIP up and the BACKUP answer on it."}
+	case ScenarioFault:
+		fail = ui.DrillStep{Kind: ui.ActionFault, Target: ui.TargetMaster, Title: "failover: forced give-up on the MASTER",
+			Explain: "vipd ctl fault --reason drill on the MASTER: it must give the VIP up and the BACKUP answer on it."}
+	default:
+		return nil, fmt.Errorf("unknown scenario %q: want vipd, nginx or fault", s)
+	}
+	return []ui.DrillStep{
+		{Kind: ui.ActionBaseline, Target: ui.TargetMaster, Title: "baseline",
+			Explain: "Both nodes are watched for a few seconds: one MASTER holds the VIP, the other is a healthy BACKUP, and every probe request is answered."},
+		{Kind: ui.ActionRestartNginx, Target: ui.TargetMaster, Title: "kill nginx and watch it come back",
+			Explain: "nginx on the MASTER is stopped: vipd's guard must start it again (the seed's check_nginx.sh) and the VIP must stay."},
+		fail,
+		{Kind: ui.ActionRepair, Target: ui.TargetFailed, Title: "repair the failed node",
+			Explain: "nginx is started on the node that lost the VIP and must turn healthy; the VIP stays where it is."},
+		{Kind: ui.ActionResume, Target: ui.TargetFailed, Title: "re-enable without preemption",
+			Explain: "The repaired node rejoins: it must come up BACKUP, the VIP must not move, and the probe must see no error."},
+	}, nil
+}
+
+// Options configure a drill. Zero values take the defaults.
+type Options struct {
+	Pair     string   // "" for the cluster's first pair
+	Scenario Scenario // "" is ScenarioVipd
+	// Yes runs every step at once, unattended and without a terminal,
+	// confirming each by itself.
+	Yes bool
+	// Settle and StepTimeout are the console's post-check bounds (0:
+	// per action).
+	Settle, StepTimeout time.Duration
+	// RestoreWait bounds restoring what an interrupted drill broke and
+	// observing the pair after (default 90 s).
+	RestoreWait time.Duration
+	// Resolve, if set, says which nodes hold the VIP by another way than
+	// the probe (the demo's in-memory record); it is asked after each
+	// failover.
+	Resolve func() []string
+	// ResolveHow says how the VIP's new home is checked, for the report.
+	ResolveHow string
+	// Width and Height are the screen without a terminal (default 100x30).
+	Width, Height int
+	Logger        *slog.Logger
+}
+
+// Drill is one run of the walkthrough.
+type Drill struct {
+	opts Options
+	plan []ui.DrillStep
+
+	mu       sync.Mutex
+	last     ui.DrillReport
+	resolved map[int]ui.Expectation // per step: where Resolve found the VIP
+	done     chan struct{}          // closed when the console says the drill is over
+	closed   bool
+}
+
+// New plans a drill.
+func New(opts Options) (*Drill, error) {
+	if opts.Scenario == "" {
+		opts.Scenario = ScenarioVipd
+	}
+	plan, err := Plan(opts.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	if opts.RestoreWait <= 0 {
+		opts.RestoreWait = 90 * time.Second
+	}
+	if opts.Width <= 0 || opts.Height <= 0 {
+		opts.Width, opts.Height = 100, 30
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Drill{opts: opts, plan: plan, resolved: map[int]ui.Expectation{}, done: make(chan struct{})}, nil
+}
+
+// Title is the drill's title.
+func (d *Drill) Title() string {
+	return fmt.Sprintf("the seed's test section (%s failover)", d.opts.Scenario)
+}
+
+// ConsoleOptions sets what the console needs to run the drill: the drill
+// view, its report, the post-check bounds. Pass the result to console.New
+// (or the demo's Console).
+func (d *Drill) ConsoleOptions(o console.Options) console.Options {
+	o.Actions = true
+	o.UI.Drill = &ui.Drill{Title: d.Title(), Pair: d.opts.Pair, Steps: d.plan, Auto: d.opts.Yes, Report: d.receive}
+	o.UI.Settle, o.UI.ActionTimeout = d.opts.Settle, d.opts.StepTimeout
+	if d.opts.Yes {
+		o.UI.Refresh = -1 // no terminal to redraw
+	}
+	return o
+}
+
+// receive takes the console's report, from its Cmds.
+func (d *Drill) receive(r ui.DrillReport) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = r
+	for i, s := range r.Steps {
+		o := s.Outcome
+		if d.opts.Resolve == nil || o == nil || o.Result != ui.ResultPass || !o.Action.Kind.Failover() {
+			continue
+		}
+		if _, seen := d.resolved[i]; seen {
+			continue
+		}
+		holders := d.opts.Resolve()
+		e := ui.Expectation{Name: "the VIP resolves to " + o.Peer, OK: slices.Equal(holders, []string{o.Peer})}
+		e.Detail = d.opts.ResolveHow + ": held by " + orNone(strings.Join(holders, " and "))
+		d.resolved[i] = e
+	}
+	if r.Done && !d.closed {
+		d.closed = true
+		close(d.done)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no node"
+	}
+	return s
+}
+
+// Run runs the drill on con, which must have been made with
+// ConsoleOptions: unattended without a terminal (Yes), else on the
+// terminal in and out. When it ends, however it ends, what it broke is
+// restored and the pair observed. ctx interrupts the drill; restoring
+// outlives it, bounded by RestoreWait. The error is the console's, or the
+// interruption; the verdict is in the report.
+func (d *Drill) Run(ctx context.Context, con *console.Console, in io.Reader, out io.Writer) (*Report, error) {
+	started := time.Now()
+	var err error
+	if d.opts.Yes {
+		err = con.RunHeadless(ctx, d.opts.Width, d.opts.Height, func(ctx context.Context, _ *console.Headless) error {
+			select {
+			case <-d.done:
+				return nil
+			case <-ctx.Done():
+				return nil // the interruption is ctx's to report
+			}
+		})
+	} else {
+		err = con.Run(ctx, in, out)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
+	}
+
+	d.mu.Lock()
+	last := d.last
+	resolved := maps.Clone(d.resolved)
+	d.mu.Unlock()
+	rep := d.report(last, resolved, started)
+	if !last.Done && rep.Aborted == "" {
+		switch {
+		case ctx.Err() != nil:
+			rep.Aborted = "interrupted: " + context.Cause(ctx).Error()
+		case err != nil:
+			rep.Aborted = "the console stopped: " + err.Error()
+		default:
+			rep.Aborted = "the console stopped before the drill ended"
+		}
+		rep.Passed = false
+	}
+
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.RestoreWait)
+	defer cancel()
+	gate := con.Gate()
+	for _, r := range gate.Restore(rctx) {
+		rr := Restored{Node: r.Node, What: r.What, Commands: r.Commands}
+		if r.Err != nil {
+			rr.Error = r.Err.Error()
+		}
+		rep.Restored = append(rep.Restored, rr)
+	}
+	rep.Outstanding = gate.Outstanding()
+	rep.Final = observe(rctx, gate, rep.Pair, d.opts.Logger)
+	rep.Ended = time.Now()
+	return rep, err
+}
+
+// observe reads every node's status until the pair is settled (one MASTER
+// with the VIP, every other node a BACKUP without it, nginx healthy
+// everywhere) or ctx ends, and describes what it last saw.
+func observe(ctx context.Context, g *console.Gate, pair string, log *slog.Logger) Final {
+	var f Final
+	for {
+		f = judge(g.Observe(ctx, pair))
+		if f.Safe || ctx.Err() != nil {
+			return f
+		}
+		log.Debug("pair not settled yet", "state", f.Summary)
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return f
+		}
+	}
+}
+
+// judge says whether the pair is in a safe state, and what that state is.
+func judge(nodes []console.NodeStatus) Final {
+	var (
+		f       Final
+		masters []string
+		trouble []string
+	)
+	for _, n := range nodes {
+		fn := NodeFinal{Name: n.Node}
+		if n.Err != nil {
+			fn.Error = n.Err.Error()
+			f.Nodes = append(f.Nodes, fn)
+			trouble = append(trouble, fmt.Sprintf("%s: no status (%s)", n.Node, fn.Error))
+			continue
+		}
+		var states []string
+		for _, in := range n.Status.Instances {
+			states = append(states, string(in.State))
+			if in.VIPPresent {
+				fn.VIP = true
+			}
+			switch {
+			case in.State == control.StateMaster && in.VIPPresent:
+				masters = append(masters, n.Node)
+			case in.State == control.StateMaster:
+				trouble = append(trouble, n.Node+" is MASTER without the VIP")
+			case in.VIPPresent:
+				trouble = append(trouble, fmt.Sprintf("%s is %s but holds the VIP", n.Node, in.State))
+			case in.State != control.StateBackup:
+				trouble = append(trouble, fmt.Sprintf("%s is %s", n.Node, in.State))
+			}
+		}
+		fn.State = strings.Join(slices.Compact(states), "/")
+		fn.Nginx = "no guard"
+		if g := n.Status.Nginx; g != nil {
+			fn.Nginx = string(g.Verdict)
+			if g.Verdict != control.VerdictHealthy {
+				trouble = append(trouble, fmt.Sprintf("nginx on %s is %s", n.Node, g.Verdict))
+			}
+		}
+		f.Nodes = append(f.Nodes, fn)
+	}
+	switch {
+	case len(masters) > 1:
+		trouble = append(trouble, "SPLIT BRAIN: "+strings.Join(masters, " and ")+" both hold the VIP")
+	case len(masters) == 0 && len(nodes) > 0:
+		trouble = append(trouble, "no node holds the VIP")
+	}
+	var parts []string
+	for _, n := range f.Nodes {
+		switch {
+		case n.Error != "":
+			parts = append(parts, n.Name+" unknown")
+		case n.VIP:
+			parts = append(parts, fmt.Sprintf("%s %s with the VIP, nginx %s", n.Name, n.State, n.Nginx))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s, nginx %s", n.Name, n.State, n.Nginx))
+		}
+	}
+	f.Safe = len(trouble) == 0 && len(nodes) > 0
+	if f.Safe {
+		f.Summary = "safe: " + strings.Join(parts, "; ")
+	} else {
+		f.Summary = "NOT SAFE: " + strings.Join(trouble, "; ") + " (" + strings.Join(parts, "; ") + ")"
+	}
+	return f
+}
+
+// ErrFailed is Main's error when the drill did not pass.
+var ErrFailed = errors.New("the drill did not pass")

@@ -1,0 +1,218 @@
+package drill
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vipkit/vip/cmd/vipctl/internal/console"
+	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/ui"
+)
+
+// demoDrill runs the drill unattended on the demo pair, as `vipctl drill
+// --demo --yes` does, with shorter settle times. interrupt, if set, is
+// called with the audit log's path and a cancel: it may end the drill.
+func demoDrill(t *testing.T, s Scenario, interrupt func(audit string, cancel context.CancelCauseFunc)) (*Report, string) {
+	t.Helper()
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	deadline := time.AfterFunc(2*time.Minute, func() { cancel(errors.New("test deadline")) })
+	defer deadline.Stop()
+	if interrupt != nil {
+		go interrupt(audit, cancel)
+	}
+	opts := Options{Scenario: s, Yes: true, Settle: time.Second, RestoreWait: time.Minute}
+	copts := console.Options{Audit: &console.AuditFile{Path: audit}, ProbeInterval: 100 * time.Millisecond}
+	rep, err := runDemo(ctx, opts, copts, nil, io.Discard)
+	if rep == nil {
+		t.Fatalf("no report: %v", err)
+	}
+	if interrupt == nil && err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	return rep, audit
+}
+
+// TestDrillDemo runs the whole drill unattended on the demo pair for each
+// failover scenario and checks the report's verdicts.
+func TestDrillDemo(t *testing.T) {
+	for _, s := range []Scenario{ScenarioVipd, ScenarioNginx, ScenarioFault} {
+		t.Run(string(s), func(t *testing.T) {
+			if testing.Short() && s != ScenarioVipd {
+				t.Skip("one scenario in -short")
+			}
+			rep, audit := demoDrill(t, s, nil)
+			var md bytes.Buffer
+			if err := rep.Markdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Passed || rep.Aborted != "" {
+				t.Fatalf("the drill did not pass:\n%s", md.String())
+			}
+			if len(rep.Steps) != 5 {
+				t.Fatalf("%d steps, want 5", len(rep.Steps))
+			}
+			master, backup := rep.Steps[0].Node, rep.Steps[0].Peer
+			if master == "" || backup == "" || master == backup {
+				t.Fatalf("baseline on %q with peer %q", master, backup)
+			}
+			want := map[int][]string{
+				1: {master + " is MASTER and holds the VIP", backup + " is a healthy BACKUP", "the probe saw no error"},
+				2: {"vipd restarted nginx on " + master, "the VIP stayed on " + master, "nginx healthy on " + master},
+				3: {backup + " is MASTER and holds the VIP", "the VIP answers from " + backup, "the VIP resolves to " + backup},
+				4: {"nginx healthy on " + master, "the VIP stayed on " + backup},
+				5: {master + " is BACKUP", "the VIP stayed on " + backup, "the probe saw no error during the rejoin"},
+			}
+			for _, st := range rep.Steps {
+				if st.Result != "pass" {
+					t.Errorf("step %d %s: %s: %s", st.N, st.Title, st.Result, st.Why)
+				}
+				got := map[string]bool{}
+				for _, e := range st.Expectations {
+					got[e.Name] = true
+					if !e.OK {
+						t.Errorf("step %d: %s: not so: %s", st.N, e.Name, e.Detail)
+					}
+				}
+				for _, name := range want[st.N] {
+					if !got[name] {
+						t.Errorf("step %d lacks the expectation %q", st.N, name)
+					}
+				}
+				if !st.Probe.Probed || st.Probe.Requests == 0 {
+					t.Errorf("step %d: the probe measured nothing: %+v", st.N, st.Probe)
+				}
+				if st.N > 2 && st.Node != master {
+					t.Errorf("step %d on %s, want %s", st.N, st.Node, master)
+				}
+			}
+			if p := rep.Steps[4].Probe; p.Failed != 0 || p.OutageMS != 0 {
+				t.Errorf("the rejoin: %+v, want no failure", p)
+			}
+			if !rep.Final.Safe || len(rep.Restored) > 0 || len(rep.Outstanding) > 0 {
+				t.Errorf("after: final %+v, restored %+v, outstanding %q", rep.Final, rep.Restored, rep.Outstanding)
+			}
+			for _, n := range rep.Final.Nodes {
+				if n.VIP != (n.Name == backup) {
+					t.Errorf("at the end %s holds the VIP: %v (the VIP must stay on %s)", n.Name, n.VIP, backup)
+				}
+			}
+			t.Logf("%s drill: outages %dms, %dms, %dms, %dms, %dms", s,
+				rep.Steps[0].Probe.OutageMS, rep.Steps[1].Probe.OutageMS, rep.Steps[2].Probe.OutageMS, rep.Steps[3].Probe.OutageMS, rep.Steps[4].Probe.OutageMS)
+
+			// The audit log has each step, and the JSON report reads back.
+			b, err := os.ReadFile(audit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 5 || strings.Count(string(b), `"result":"pass"`) != 5 {
+				t.Errorf("audit log:\n%s", b)
+			}
+			var js bytes.Buffer
+			if err := rep.JSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			var back Report
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil || !back.Passed || len(back.Steps) != 5 || back.Steps[2].Probe.OutageMS != rep.Steps[2].Probe.OutageMS || !back.Steps[2].Probe.FirstFailure.Equal(rep.Steps[2].Probe.FirstFailure) {
+				t.Errorf("the JSON report does not read back: %v", err)
+			}
+			for _, w := range []string{"PASSED", "| 3 | " + rep.Steps[2].Title + " | " + master + " | PASS |", "- [x] the VIP resolves to " + backup, "Final state: safe: "} {
+				if !strings.Contains(md.String(), w) {
+					t.Errorf("the Markdown report lacks %q", w)
+				}
+			}
+		})
+	}
+}
+
+// An interrupted drill restores what it broke and says in what state it
+// left the pair: here it is stopped right after vipd was stopped on the
+// MASTER.
+func TestDrillInterrupted(t *testing.T) {
+	rep, _ := demoDrill(t, ScenarioVipd, func(audit string, cancel context.CancelCauseFunc) {
+		for range 2400 {
+			if b, _ := os.ReadFile(audit); bytes.Contains(b, []byte(`"action":"stop-vipd","pair":"demo","node":"nginx-01","result":"pass"`)) {
+				cancel(errors.New("SIGINT"))
+				return
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+	})
+	if rep.Passed || rep.Aborted != "interrupted: SIGINT" {
+		t.Fatalf("passed %v, aborted %q; want interrupted", rep.Passed, rep.Aborted)
+	}
+	if rep.Steps[2].Result != "pass" || rep.Steps[3].Result != "not run" {
+		t.Errorf("steps 3 and 4: %s, %s", rep.Steps[2].Result, rep.Steps[3].Result)
+	}
+	var restored []string
+	for _, r := range rep.Restored {
+		if r.Error != "" {
+			t.Errorf("restoring %s on %s: %s", r.What, r.Node, r.Error)
+		}
+		restored = append(restored, r.Node+": "+r.What)
+	}
+	if !strings.Contains(strings.Join(restored, "|"), "nginx-01: started vipd") {
+		t.Errorf("restored %q, want vipd started on nginx-01", restored)
+	}
+	if !rep.Final.Safe || !strings.Contains(rep.Final.Summary, "nginx-02 MASTER with the VIP") || len(rep.Outstanding) > 0 {
+		t.Errorf("final state %q, outstanding %q", rep.Final.Summary, rep.Outstanding)
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	for _, w := range []string{"ABORTED", "Aborted: interrupted: SIGINT", "- nginx-01: started vipd (`demo vipd start`)", "Final state: safe:"} {
+		if !strings.Contains(md.String(), w) {
+			t.Errorf("the report lacks %q:\n%s", w, md.String())
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	st := func(state control.State, vip bool, nginx control.Verdict) *control.Status {
+		return &control.Status{Instances: []control.Instance{{Name: "VI_1", State: state, VIPPresent: vip}},
+			Nginx: &control.Guard{Name: "nginx", Verdict: nginx}}
+	}
+	ok := control.VerdictHealthy
+	for _, tc := range []struct {
+		name  string
+		nodes []console.NodeStatus
+		safe  bool
+		sum   string
+	}{
+		{"master and backup", []console.NodeStatus{{Node: "a", Status: st("MASTER", true, ok)}, {Node: "b", Status: st("BACKUP", false, ok)}},
+			true, "safe: a MASTER with the VIP, nginx healthy; b BACKUP, nginx healthy"},
+		{"split brain", []console.NodeStatus{{Node: "a", Status: st("MASTER", true, ok)}, {Node: "b", Status: st("MASTER", true, ok)}},
+			false, "NOT SAFE: SPLIT BRAIN: a and b both hold the VIP"},
+		{"a node in FAULT", []console.NodeStatus{{Node: "a", Status: st("MASTER", true, ok)}, {Node: "b", Status: st("FAULT", false, control.VerdictFailed)}},
+			false, "NOT SAFE: b is FAULT; nginx on b is failed"},
+		{"no master", []console.NodeStatus{{Node: "a", Status: st("BACKUP", false, ok)}, {Node: "b", Status: st("BACKUP", false, ok)}},
+			false, "NOT SAFE: no node holds the VIP"},
+		{"unreachable", []console.NodeStatus{{Node: "a", Status: st("MASTER", true, ok)}, {Node: "b", Err: errors.New("not connected")}},
+			false, "NOT SAFE: b: no status (not connected)"},
+	} {
+		f := judge(tc.nodes)
+		if f.Safe != tc.safe || !strings.HasPrefix(f.Summary, tc.sum) {
+			t.Errorf("%s: %v %q, want %v %q", tc.name, f.Safe, f.Summary, tc.safe, tc.sum)
+		}
+	}
+}
+
+func TestPlan(t *testing.T) {
+	for s, k := range map[Scenario]ui.ActionKind{ScenarioVipd: ui.ActionStopVipd, ScenarioNginx: ui.ActionFailNginx, ScenarioFault: ui.ActionFault, "": ui.ActionStopVipd} {
+		p, err := Plan(s)
+		if err != nil || len(p) != 5 || p[2].Kind != k || p[3].Target != ui.TargetFailed || p[4].Kind != ui.ActionResume {
+			t.Errorf("Plan(%q) = %+v, %v", s, p, err)
+		}
+	}
+	if _, err := Plan("kill"); err == nil {
+		t.Error("an unknown scenario was planned")
+	}
+}
