@@ -312,6 +312,9 @@ func (m *fsm) advert(now time.Time, in input) {
 			m.set(timerMasterDown, now.Add(m.masterDown()))
 		}
 		if in.priority == 0 {
+			if m.released {
+				return // the repeat a leaving master sends: keep the first's timer
+			}
 			// The master is leaving: take over after Skew_Time only, so
 			// the highest-priority backup goes first.
 			m.released = true

@@ -215,6 +215,13 @@ func TestFSM(t *testing.T) {
 			state: StateBackup,
 		},
 		{
+			name:  "backup: a repeated priority 0 keeps the first one's timer",
+			setup: []fsmIn{startupAt(0), advertAt(s, fsmHigh, 150), advertAt(2*s, fsmHigh, 0)},
+			in:    advertAt(2*s+time.Millisecond, fsmHigh, 0),
+			want:  nil,
+			state: StateBackup,
+		},
+		{
 			name:  "backup: takeover after priority 0 says so",
 			setup: []fsmIn{startupAt(0), advertAt(s, fsmHigh, 150), advertAt(2*s, fsmHigh, 0)},
 			in:    timerAt(2609375*time.Microsecond, timerMasterDown),

@@ -629,12 +629,23 @@ func (i *Instance) step(now time.Time, in input) {
 
 func (i *Instance) send(now time.Time, prio uint8) {
 	i.adv.Priority = prio
+	// A lost priority-0 advert costs the backups Master_Down_Interval
+	// instead of Skew_Time; a second copy costs nothing, and a backup
+	// that heard the first ignores it.
+	copies := 1
+	if prio == 0 {
+		copies = 2
+	}
 	sent := false
 	for _, dst := range i.dsts {
 		b, err := i.adv.Append(i.sendBuf[:0], i.cfg.Primary, dst)
 		if err == nil {
 			i.sendBuf = b
-			err = i.conn.WriteTo(b, dst)
+			for range copies {
+				if err = i.conn.WriteTo(b, dst); err != nil {
+					break
+				}
+			}
 		}
 		if err != nil {
 			i.st.SendErrors++
