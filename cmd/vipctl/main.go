@@ -7,6 +7,7 @@
 //	vipctl --node nginx-01=root@lb1 --node nginx-02=root@lb2 --vip 198.51.100.100:80
 //	vipctl -c cluster.conf                        several pairs (vipctl -init prints a sample)
 //	vipctl drill --demo --yes                     the seed's test section as a guided drill, with a report
+//	vipctl drill --lab --yes --scenario nginx     the same on the namespace lab (root)
 package main
 
 import (
@@ -15,11 +16,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
-	"time"
 
 	"github.com/vipkit/vip/cmd/vipctl/internal/cluster"
 	"github.com/vipkit/vip/cmd/vipctl/internal/console"
@@ -32,7 +32,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
-		return runDemo(args[1:], stdin, stdout, stderr)
+		return demo.Main(args[1:], stdin, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "drill" {
 		return drill.Main(args[1:], stdin, stdout, stderr)
@@ -50,8 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: vipctl --node NAME=[USER@]HOST[:PORT] ... --vip ADDR[:PORT] [flags]\n"+
 			"       vipctl -c FILE [flags] | vipctl -init\n"+
-			"       vipctl drill --demo | CLUSTER [--yes] [--scenario vipd|nginx|fault]\n"+
-			"       vipctl demo [--lab] [--snapshot] [--for DURATION]\n")
+			"       vipctl drill --demo | --lab | CLUSTER [--yes] [--scenario vipd|nginx|fault]\n"+
+			"       "+strings.TrimPrefix(demo.Usage, "usage: "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -69,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vipctl: %v\n", err)
 		return 2
 	}
-	log, closeLog, err := openLog(*logFile)
+	log, closeLog, err := console.OpenLog(*logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "vipctl: %v\n", err)
 		return 1
@@ -95,96 +95,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runDemo(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("vipctl demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	snapshot := fs.Bool("snapshot", false, "run without a terminal until a master is elected and answers, print the screen once and exit")
-	dur := fs.Duration("for", 0, "stop the demo after `duration` (with --snapshot: give up after it; default 30s)")
-	lab := fs.Bool("lab", false, "run the pair on a namespace lab with real nginx, sshd and vipd (root)")
-	vipd := fs.String("vipd", "", "with --lab: the vipd `binary` (default: next to vipctl, else built with go build)")
-	logFile := fs.String("log", "", "write a debug log to `file`")
-	if err := fs.Parse(args); err != nil {
-		return usageCode(err)
-	}
-	start := time.Now()
-	log, closeLog, err := openLog(*logFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "vipctl demo: %v\n", err)
-		return 1
-	}
-	defer closeLog()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if *dur == 0 && *snapshot {
-		*dur = 30 * time.Second
-	}
-	if *dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *dur)
-		defer cancel()
-	}
-
-	var d interface {
-		Console(console.Options) *console.Console
-		RunWith(context.Context, func(context.Context) error) error
-		Close() error
-	}
-	pair := demo.PairName
-	if *lab {
-		l, err := demo.NewLab(ctx, demo.LabOptions{Vipd: *vipd, Logger: log})
-		if err != nil {
-			fmt.Fprintf(stderr, "vipctl demo --lab: %v\n", err)
-			return 1
-		}
-		defer l.Close() // on every way out: the lab's namespaces and daemons go with it
-		d, pair = l, demo.LabPairName
-		fmt.Fprintf(stderr, "lab up: nginx, sshd and vipd on 2 nodes, %.2fs after start\n", time.Since(start).Seconds())
-	} else {
-		dm, err := demo.New(demo.Options{Logger: log})
-		if err != nil {
-			fmt.Fprintf(stderr, "vipctl demo: %v\n", err)
-			return 1
-		}
-		defer dm.Close()
-		d = dm
-	}
-	con := d.Console(console.Options{Logger: log})
-	ui := func(ctx context.Context) error {
-		if !*snapshot {
-			return con.Run(ctx, stdin, stdout)
-		}
-		view, master, err := con.Snapshot(ctx, pair, 100, 30)
-		if err == nil {
-			fmt.Fprintln(stdout, view)
-			fmt.Fprintf(stderr, "%s is MASTER and answers on %s, %.2fs after start\n", master, demo.VIP, time.Since(start).Seconds())
-		}
-		return err
-	}
-	// --for ends the interactive demo on time; a snapshot must succeed.
-	if err := d.RunWith(ctx, ui); err != nil && (*snapshot || !errors.Is(err, context.DeadlineExceeded)) {
-		fmt.Fprintf(stderr, "vipctl demo: %v\n", err)
-		return 1
-	}
-	return 0
-}
-
 // usageCode is the exit code of a flag error: -h is no error.
 func usageCode(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	return 2
-}
-
-// openLog opens a debug log; without a file, logs are discarded: the
-// console owns the terminal.
-func openLog(file string) (*slog.Logger, func(), error) {
-	if file == "" {
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to open the log: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }

@@ -29,7 +29,9 @@ func TestRun(t *testing.T) {
 		{name: "stray argument", args: []string{"--vip", "198.51.100.100", "--node", "a=h", "extra"}, code: 2,
 			stderr: []string{`unexpected argument "extra"`}},
 		{name: "unknown flag", args: []string{"--nodes", "a=h"}, code: 2, stderr: []string{"flag provided but not defined: -nodes", "usage: vipctl"}},
-		{name: "drill without a pair", args: []string{"drill", "--yes"}, code: 2, stderr: []string{"vipctl drill: no cluster", "(or --demo)"}},
+		{name: "drill without a pair", args: []string{"drill", "--yes"}, code: 2, stderr: []string{"vipctl drill: no cluster", "(or --demo, or --lab)"}},
+		{name: "drill demo and lab", args: []string{"drill", "--demo", "--lab"}, code: 2, stderr: []string{"vipctl drill: --demo or --lab, not both"}},
+		{name: "demo stray argument", args: []string{"demo", "now"}, code: 2, stderr: []string{`vipctl demo: unexpected argument "now"`}},
 		{name: "drill scenario", args: []string{"drill", "--demo", "--scenario", "kill"}, code: 2, stderr: []string{`unknown scenario "kill"`}},
 		{
 			// The seed's test section on the demo pair, unattended: it

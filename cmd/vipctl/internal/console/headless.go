@@ -342,3 +342,8 @@ func (c *Console) Snapshot(ctx context.Context, pair string, width, height int) 
 
 // Send passes msg to the console as the terminal would (a key press).
 func (h *Headless) Send(msg tea.Msg) { go h.prog.Send(msg) }
+
+// Interrupt asks the console to quit as ctrl+c on a terminal does: a
+// drill that runs is aborted, and its report says which step was cut and
+// what that step had done so far.
+func (h *Headless) Interrupt() { h.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}) }

@@ -18,6 +18,10 @@
 // The console's probe of the VIP is sent to whichever in-memory node holds
 // it (Demo.DialVIP), the way a client's ARP would find the master.
 //
+// Main is `vipctl demo`: the console on the demo (or the lab), its
+// actions recorded in an audit log, a temporary one by default, named on
+// exit when an action was recorded.
+//
 // Over SSH each node also answers `demo nginx stop|start|break|status`, to
 // stop its fake nginx (the guard restarts it), start it, or break it so
 // that restarts fail and the node gives the VIP up, and `demo vipd

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -382,4 +383,29 @@ func (l *Lab) VipdOutput(name string) string {
 		}
 	}
 	return ""
+}
+
+// Running says whether nginx and vipd run on the node, from their pid
+// files and /proc: what a drill must leave running, seen without vipd or
+// SSH.
+func (l *Lab) Running(name string) (nginx, vipd bool, err error) {
+	for _, ln := range l.nodes {
+		if ln.net.Name != name {
+			continue
+		}
+		procs, err := ln.nginx.Procs()
+		if err != nil {
+			return false, false, fmt.Errorf("failed to find nginx on %s: %w", name, err)
+		}
+		b, err := os.ReadFile(ln.vipdPID())
+		if err != nil {
+			return false, false, fmt.Errorf("failed to find vipd on %s: %w", name, err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return false, false, fmt.Errorf("failed to read vipd's pid on %s: %w", name, err)
+		}
+		return len(procs) > 0, netns.Alive(pid), nil
+	}
+	return false, false, fmt.Errorf("no node %q in the lab", name)
 }

@@ -12,10 +12,20 @@
 // Interactively the console shows the drill and waits for enter before
 // each step; with --yes it runs without a terminal and confirms by itself.
 //
+// It runs on a real pair over SSH, on the embedded demo pair (--demo), or
+// on a namespace lab made for it (--lab, root: demo.Lab, real nginx, sshd
+// and vipd). After each failover the VIP's new home is checked another way
+// than the probe: in the demo from its in-memory record; in the lab from
+// the nodes' interfaces and from the lab's client namespace as a third
+// host, whose ARP entry for the VIP must be the new MASTER's MAC (a stale
+// ARP cache is the classic hidden outage).
+//
 // The report (Markdown and JSON) has each step's timeline, the outage the
 // VIP's probe measured and a verdict per expectation. However the drill
 // ends (a failed step, q, Ctrl-C, a lost link) it restores what it broke
 // (Gate.Restore: nginx started, vipd started, faults ended; dialling afresh
 // where a link is down) and reports the state the pair is left in, read
-// from each node's vipd.
+// from each node's vipd. Unattended, an interruption aborts the console's
+// drill as ctrl+c would, so that the step it cut is in the report with
+// what it had done.
 package drill

@@ -69,12 +69,13 @@ type Options struct {
 	// RestoreWait bounds restoring what an interrupted drill broke and
 	// observing the pair after (default 90 s).
 	RestoreWait time.Duration
-	// Resolve, if set, says which nodes hold the VIP by another way than
-	// the probe (the demo's in-memory record); it is asked after each
-	// failover.
-	Resolve func() []string
-	// ResolveHow says how the VIP's new home is checked, for the report.
-	ResolveHow string
+	// Verify, if set, checks the VIP's new home another way than the
+	// probe after each failover that passed (the demo's in-memory record;
+	// in the lab, the nodes' interfaces and the client's ARP cache). Its
+	// expectations join the step's; one that does not hold fails it.
+	Verify func(ctx context.Context, master string) []ui.Expectation
+	// VerifyHow says how Verify checks, for the report.
+	VerifyHow string
 	// Width and Height are the screen without a terminal (default 100x30).
 	Width, Height int
 	Logger        *slog.Logger
@@ -87,8 +88,8 @@ type Drill struct {
 
 	mu       sync.Mutex
 	last     ui.DrillReport
-	resolved map[int]ui.Expectation // per step: where Resolve found the VIP
-	done     chan struct{}          // closed when the console says the drill is over
+	verified map[int][]ui.Expectation // per step: Verify's verdicts
+	done     chan struct{}            // closed when the console says the drill is over
 	closed   bool
 }
 
@@ -110,7 +111,7 @@ func New(opts Options) (*Drill, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Drill{opts: opts, plan: plan, resolved: map[int]ui.Expectation{}, done: make(chan struct{})}, nil
+	return &Drill{opts: opts, plan: plan, verified: map[int][]ui.Expectation{}, done: make(chan struct{})}, nil
 }
 
 // Title is the drill's title.
@@ -131,24 +132,41 @@ func (d *Drill) ConsoleOptions(o console.Options) console.Options {
 	return o
 }
 
-// receive takes the console's report, from its Cmds.
+// verifyWait bounds one Verify; abortWait bounds the console's report
+// after an interruption.
+const (
+	verifyWait = 10 * time.Second
+	abortWait  = 5 * time.Second
+)
+
+// receive takes the console's report, from its Cmds (one call at a
+// time), and verifies each failover that passed, once, as soon as it has.
 func (d *Drill) receive(r ui.DrillReport) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.last = r
+	var todo []int
 	for i, s := range r.Steps {
 		o := s.Outcome
-		if d.opts.Resolve == nil || o == nil || o.Result != ui.ResultPass || !o.Action.Kind.Failover() {
+		if d.opts.Verify == nil || o == nil || o.Result != ui.ResultPass || !o.Action.Kind.Failover() {
 			continue
 		}
-		if _, seen := d.resolved[i]; seen {
-			continue
+		if _, seen := d.verified[i]; !seen {
+			todo = append(todo, i)
 		}
-		holders := d.opts.Resolve()
-		e := ui.Expectation{Name: "the VIP resolves to " + o.Peer, OK: slices.Equal(holders, []string{o.Peer})}
-		e.Detail = d.opts.ResolveHow + ": held by " + orNone(strings.Join(holders, " and "))
-		d.resolved[i] = e
 	}
+	d.mu.Unlock()
+
+	for _, i := range todo {
+		ctx, cancel := context.WithTimeout(context.Background(), verifyWait)
+		exps := d.opts.Verify(ctx, r.Steps[i].Outcome.Peer)
+		cancel()
+		d.mu.Lock()
+		d.verified[i] = exps
+		d.mu.Unlock()
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if r.Done && !d.closed {
 		d.closed = true
 		close(d.done)
@@ -172,13 +190,23 @@ func (d *Drill) Run(ctx context.Context, con *console.Console, in io.Reader, out
 	started := time.Now()
 	var err error
 	if d.opts.Yes {
-		err = con.RunHeadless(ctx, d.opts.Width, d.opts.Height, func(ctx context.Context, _ *console.Headless) error {
+		// The console outlives ctx by as much as it takes to abort the
+		// drill as ctrl+c would, so that the step that was cut is in the
+		// report with what it had done.
+		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		err = con.RunHeadless(hctx, d.opts.Width, d.opts.Height, func(_ context.Context, h *console.Headless) error {
 			select {
 			case <-d.done:
 				return nil
 			case <-ctx.Done():
-				return nil // the interruption is ctx's to report
 			}
+			h.Interrupt()
+			select {
+			case <-d.done:
+			case <-time.After(abortWait):
+			}
+			return nil // the interruption is ctx's to report
 		})
 	} else {
 		err = con.Run(ctx, in, out)
@@ -189,13 +217,23 @@ func (d *Drill) Run(ctx context.Context, con *console.Console, in io.Reader, out
 
 	d.mu.Lock()
 	last := d.last
-	resolved := maps.Clone(d.resolved)
+	verified := maps.Clone(d.verified)
 	d.mu.Unlock()
-	rep := d.report(last, resolved, started)
+	rep := d.report(last, verified, started)
+	if ctx.Err() != nil && (!last.Done || rep.Aborted != "") { // not once it was over
+		why := "interrupted: " + context.Cause(ctx).Error()
+		if at, ok := strings.CutPrefix(rep.Aborted, "the operator quit"); ok {
+			why += at // " at step 3 (...)"
+		}
+		rep.Aborted, rep.Passed = why, false
+		for i, s := range rep.Steps { // the step cut: ctx quit, not the operator
+			if cut, ok := strings.CutPrefix(s.Why, "interrupted while it ran: the operator quit"); ok {
+				rep.Steps[i].Why = "interrupted while it ran: " + context.Cause(ctx).Error() + cut
+			}
+		}
+	}
 	if !last.Done && rep.Aborted == "" {
 		switch {
-		case ctx.Err() != nil:
-			rep.Aborted = "interrupted: " + context.Cause(ctx).Error()
 		case err != nil:
 			rep.Aborted = "the console stopped: " + err.Error()
 		default:

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,10 +18,11 @@ import (
 	"github.com/vipkit/vip/cmd/vipctl/internal/console"
 	"github.com/vipkit/vip/cmd/vipctl/internal/demo"
 	"github.com/vipkit/vip/cmd/vipctl/internal/feed"
+	"github.com/vipkit/vip/ui"
 )
 
 // Usage is `vipctl drill`'s synopsis.
-const Usage = "usage: vipctl drill --demo [--yes] [--scenario vipd|nginx|fault] [flags]\n" +
+const Usage = "usage: vipctl drill --demo | --lab [--yes] [--scenario vipd|nginx|fault] [flags]\n" +
 	"       vipctl drill --node NAME=[USER@]HOST ... --vip ADDR[:PORT] | -c FILE [--yes] [flags]\n"
 
 // Main is `vipctl drill ARGS`; it returns the exit status: 0 when every
@@ -31,7 +33,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var cf cluster.Flags
 	cf.Register(fs)
-	onDemo := fs.Bool("demo", false, "drill the embedded demo pair (`vipctl demo`): no setup, nothing real is touched")
+	onDemo := fs.Bool("demo", false, "drill the embedded demo pair (as vipctl demo runs it): no setup, nothing real is touched")
+	onLab := fs.Bool("lab", false, "drill a namespace lab made for the drill (as vipctl demo --lab runs it): real nginx, sshd and vipd (root); "+
+		"its vipd is --vipd, else the one next to vipctl, else one built with go build")
 	yes := fs.Bool("yes", false, "run every step unattended, without a terminal, confirming each; exit 1 if an expectation fails")
 	scenario := fs.String("scenario", string(ScenarioVipd), "how the MASTER fails over: `vipd` (stopped, as the seed kills keepalived), nginx (held down) or fault (vipd ctl fault)")
 	report := fs.String("report", "", "write the report to `PREFIX`.md and PREFIX.json (default: drills/drill-TIME next to the audit log)")
@@ -60,15 +64,19 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vipctl drill: --scenario: %v\n", err)
 		return 2
 	}
+	if *onDemo && *onLab {
+		fmt.Fprintln(stderr, "vipctl drill: --demo or --lab, not both")
+		return 2
+	}
 	var c *cluster.Cluster
-	if !*onDemo {
+	if !*onDemo && !*onLab {
 		var err error
 		if c, err = cf.Cluster(); err != nil {
-			fmt.Fprintf(stderr, "vipctl drill: %v (or --demo)\n", err)
+			fmt.Fprintf(stderr, "vipctl drill: %v (or --demo, or --lab)\n", err)
 			return 2
 		}
 	}
-	log, closeLog, err := openLog(*logFile)
+	log, closeLog, err := console.OpenLog(*logFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "vipctl drill: %v\n", err)
 		return 1
@@ -85,9 +93,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var rep *Report
-	if *onDemo {
+	switch {
+	case *onDemo:
 		rep, err = runDemo(ctx, opts, copts, stdin, stdout)
-	} else {
+	case *onLab:
+		rep, err = runLab(ctx, demo.LabOptions{Vipd: cf.Vipd, Logger: log}, opts, copts, stdin, stdout, stderr)
+	default:
 		rep, err = runCluster(ctx, c, opts, copts, stdin, stdout, stderr)
 	}
 	if rep == nil {
@@ -124,8 +135,12 @@ func runDemo(ctx context.Context, opts Options, copts console.Options, in io.Rea
 	}
 	defer dm.Close()
 	opts.Pair = demo.PairName
-	opts.Resolve = dm.Holders
-	opts.ResolveHow = "the demo's in-memory record of which node holds the VIP"
+	opts.Verify = func(_ context.Context, master string) []ui.Expectation {
+		holders := dm.Holders()
+		return []ui.Expectation{{Name: "the VIP resolves to " + master, OK: slices.Equal(holders, []string{master}),
+			Detail: "the demo's record: held by " + orNone(strings.Join(holders, " and "))}}
+	}
+	opts.VerifyHow = "the demo's in-memory record of which node holds the VIP"
 	d, err := New(opts)
 	if err != nil {
 		return nil, err
@@ -188,15 +203,4 @@ func write(rep *Report, prefix, audit string) (md, js string, err error) {
 		}
 	}
 	return md, js, nil
-}
-
-func openLog(file string) (*slog.Logger, func(), error) {
-	if file == "" {
-		return slog.New(slog.DiscardHandler), func() {}, nil
-	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("failed to open the log: %w", err)
-	}
-	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }

@@ -101,7 +101,7 @@ type NodeFinal struct {
 }
 
 // report turns the console's report into the drill's.
-func (d *Drill) report(r ui.DrillReport, resolved map[int]ui.Expectation, started time.Time) *Report {
+func (d *Drill) report(r ui.DrillReport, verified map[int][]ui.Expectation, started time.Time) *Report {
 	rep := &Report{
 		Title: d.Title(), Pair: r.Pair, Scenario: d.opts.Scenario, Mode: "interactive",
 		Started: r.Started, Ended: r.Ended, Aborted: r.Aborted, Passed: r.Passed(),
@@ -116,8 +116,8 @@ func (d *Drill) report(r ui.DrillReport, resolved map[int]ui.Expectation, starte
 	if d.opts.Yes {
 		rep.Mode = "unattended (--yes)"
 	}
-	if d.opts.ResolveHow != "" {
-		rep.VIPCheck += "; and " + d.opts.ResolveHow
+	if d.opts.VerifyHow != "" {
+		rep.VIPCheck += "; and " + d.opts.VerifyHow
 	}
 	for i, st := range d.plan {
 		s := Step{N: i + 1, Title: st.Title, Explain: st.Explain, Action: st.Kind, Result: "not run"}
@@ -134,10 +134,10 @@ func (d *Drill) report(r ui.DrillReport, resolved map[int]ui.Expectation, starte
 			for _, e := range o.Expectations {
 				s.Expectations = append(s.Expectations, Expect{Name: e.Name, OK: e.OK, Detail: e.Detail})
 			}
-			if e, ok := resolved[i]; ok {
+			for _, e := range verified[i] {
 				s.Expectations = append(s.Expectations, Expect{Name: e.Name, OK: e.OK, Detail: e.Detail})
 				if !e.OK && s.Result == string(ui.ResultPass) {
-					s.Result, s.Why = string(ui.ResultFail), "the VIP does not resolve to "+o.Peer+": "+e.Detail
+					s.Result, s.Why = string(ui.ResultFail), "not so: "+e.Name+": "+e.Detail
 					rep.Passed = false
 				}
 			}

@@ -1,5 +1,5 @@
 // Package feed is what the console hears from the nodes and the VIP: the
-// I/O behind package ui's Feed, ProbeFeed and Gate.
+// I/O behind package ui's Feed and ProbeFeed.
 //
 // A Node keeps an SSH link to one node up (ssh.Conn) and streams `vipd
 // watch --json` over it: a snapshot, then every event as it happens, with
@@ -16,8 +16,8 @@
 // Its dialer is replaceable, so that the lab probes from its client
 // namespace and the demo from whichever in-memory node holds the VIP.
 //
-// A Gate runs the console's guarded actions (`vipd ctl fault`, `vipd ctl
-// resume`) on the nodes over the same links.
+// The console's guarded actions (console.Gate) run on the nodes over the
+// same links, through an Execer.
 //
 // Prompt confirms unknown host keys on the terminal, before the console
 // takes it over (CheckHostKeys).

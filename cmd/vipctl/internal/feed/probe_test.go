@@ -2,7 +2,6 @@ package feed
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -123,62 +122,6 @@ func TestProbeRun(t *testing.T) {
 		if i > 0 && s.Time.Sub(got[i-1].Time) < 15*time.Millisecond {
 			t.Errorf("samples %d and %d %v apart, want about 20ms", i-1, i, s.Time.Sub(got[i-1].Time))
 		}
-	}
-}
-
-func TestGate(t *testing.T) {
-	var mu sync.Mutex
-	var cmds []string
-	_, cfg := server(t, func(_ context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
-		mu.Lock()
-		cmds = append(cmds, cmd)
-		mu.Unlock()
-		if strings.Contains(cmd, "-i VI_9") {
-			fmt.Fprintln(stderr, `vipd ctl: vipd: unknown instance "VI_9"`)
-			return 1
-		}
-		fmt.Fprintln(stdout, "ok")
-		return 0
-	})
-	conn := ssh.New(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- conn.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	for st := range conn.Updates() {
-		if st.Connected {
-			break
-		}
-	}
-	g := &Gate{By: "alice via vipctl"}
-	g.Add("web", "nginx-01", cfg.Target, conn, Vipd{Socket: "/run/s.sock"})
-
-	msg := g.Run(ui.Action{Kind: ui.ActionFault, Pair: "web", Node: "nginx-01"})()
-	if r, ok := msg.(ui.ActionResultMsg); !ok || r.Err != nil || r.Action.Node != "nginx-01" {
-		t.Fatalf("fault: %#v", msg)
-	}
-	if err := g.Do(context.Background(), ui.Action{Kind: ui.ActionResume, Pair: "web", Node: "nginx-01", Instance: "VI_1"}); err != nil {
-		t.Fatal(err)
-	}
-	err := g.Do(context.Background(), ui.Action{Kind: ui.ActionResume, Pair: "web", Node: "nginx-01", Instance: "VI_9"})
-	if err == nil || !strings.Contains(err.Error(), `unknown instance "VI_9"`) || !strings.HasPrefix(err.Error(), "resume on nginx-01 failed") {
-		t.Errorf("resume VI_9 = %v", err)
-	}
-	if err := g.Do(context.Background(), ui.Action{Kind: ui.ActionFault, Pair: "web", Node: "nginx-03"}); err == nil {
-		t.Error("fault on an unknown node succeeded")
-	}
-	want := []string{
-		"vipd ctl fault --reason 'drill from vipctl' --by 'alice via vipctl' -socket /run/s.sock",
-		"vipd ctl resume -i VI_1 --by 'alice via vipctl' -socket /run/s.sock",
-		"vipd ctl resume -i VI_9 --by 'alice via vipctl' -socket /run/s.sock",
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
-		t.Errorf("ran\n%s\nwant\n%s", strings.Join(cmds, "\n"), strings.Join(want, "\n"))
 	}
 }
 
