@@ -275,17 +275,24 @@ func (d *Demo) Holders() []string {
 func (d *Demo) Console(opts console.Options) *console.Console {
 	opts.SSH = d.SSH()
 	opts.ProbeDial = d.DialVIP
+	return newConsole(d.Cluster(), opts, Commands(), "operator via vipctl demo")
+}
+
+// newConsole is the console of a demo pair, in process or on the lab:
+// guarded actions on, run by cmds unless opts names commands, and a watch
+// retried quickly enough to see a vipd started again at once.
+func newConsole(c *cluster.Cluster, opts console.Options, cmds console.Commands, by string) *console.Console {
 	opts.Actions = true
 	if opts.Commands.NginxBreak == nil {
-		opts.Commands = Commands()
+		opts.Commands = cmds
 	}
 	if opts.RetryMax == 0 {
-		opts.RetryMax = time.Second // see a vipd started again at once
+		opts.RetryMax = time.Second
 	}
 	if opts.By == "" {
-		opts.By = "operator via vipctl demo"
+		opts.By = by
 	}
-	return console.New(d.Cluster(), opts)
+	return console.New(c, opts)
 }
 
 // RunWith runs the demo and fn together until fn returns or ctx is done,

@@ -327,17 +327,7 @@ func (l *Lab) DialVIP(ctx context.Context, network, addr string) (net.Conn, erro
 func (l *Lab) Console(opts console.Options) *console.Console {
 	opts.SSH = l.SSH()
 	opts.ProbeDial = l.DialVIP
-	opts.Actions = true
-	if opts.Commands.NginxBreak == nil {
-		opts.Commands = LabCommands()
-	}
-	if opts.RetryMax == 0 {
-		opts.RetryMax = time.Second // see a vipd started again at once
-	}
-	if opts.By == "" {
-		opts.By = "operator via vipctl demo --lab"
-	}
-	return console.New(l.Cluster(), opts)
+	return newConsole(l.Cluster(), opts, LabCommands(), "operator via vipctl demo --lab")
 }
 
 // RunWith runs fn until it returns or ctx is done; the lab runs on its
