@@ -20,10 +20,12 @@
 // DefaultMaxStatus for why 4xx counts. Only the GET notices a hung nginx,
 // and a hung nginx is not restarted: its master is alive, so a start command
 // would find it running and change nothing; the verdict is Failed at once
-// (when a pid file is configured to tell). A start command that fails (non-zero exit) while nginx still fails ends
-// the attempt at once instead of waiting out the deadline; the FAULT then
-// comes within Interval*Fall plus the start command's own run time (a few
-// milliseconds for `nginx -c` with a broken config) of nginx's death.
+// (when a pid file is configured to tell). A start command that fails
+// (non-zero exit) while nginx still fails ends the attempt at once instead
+// of waiting out the deadline. With a pid file the master is also watched
+// through a pidfd (PIDWatch), so its exit starts a check at once: the FAULT
+// comes the start command's own run time (a few milliseconds for `nginx -c`
+// with a broken config) after nginx's death, not up to an Interval later.
 //
 // Script runs keepalived vrrp_script programs (exit 0 = success) with the
 // same schedule and rise/fall rules; a program outliving its timeout is

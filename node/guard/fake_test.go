@@ -191,3 +191,20 @@ func newNginx(t *testing.T, cfg NginxConfig, f *fakeNginx) (*Nginx, *recorder) {
 func at(r *recorder, d time.Duration) {
 	time.Sleep(time.Until(r.t0.Add(d)))
 }
+
+// watchedFake is a fakeNginx whose master's exit is announced, as PIDWatch
+// announces it.
+type watchedFake struct {
+	*fakeNginx
+	exited chan struct{}
+	closed bool
+}
+
+func (w *watchedFake) Exited() <-chan struct{} { return w.exited }
+func (w *watchedFake) Close() error            { w.closed = true; return nil }
+
+// die kills the master and announces it.
+func (w *watchedFake) die() {
+	w.set(func(f *fakeNginx) { f.alive, f.answers = false, false })
+	w.exited <- struct{}{}
+}

@@ -113,8 +113,9 @@ func newMonitor(name string, interval time.Duration, rise, fall, weight, history
 // run calls round on a fixed schedule until ctx is done: a round starts
 // interval after the previous one started, or as soon as it ended if it
 // took longer. Rounds run one at a time on this goroutine, so checks never
-// overlap whatever they take (the seed's check_nginx.sh could).
-func (m *monitor) run(ctx context.Context, round func(context.Context)) error {
+// overlap whatever they take (the seed's check_nginx.sh could). A receive
+// on wake (nil: never) starts a round at once.
+func (m *monitor) run(ctx context.Context, round func(context.Context), wake <-chan struct{}) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("guard %s is already running", m.name)
 	}
@@ -126,6 +127,8 @@ func (m *monitor) run(ctx context.Context, round func(context.Context)) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-wake:
+			t.Stop() // Go 1.23 timers: no stale tick to drain
 		}
 		start := time.Now()
 		round(ctx)

@@ -10,17 +10,18 @@ import (
 	"time"
 )
 
-// Defaults of NginxConfig. A failure is seen at most Interval*Fall +
-// Timeout after it happens: 350 ms for a hung nginx (the GET times out),
-// about 200 ms for a dead one (pid gone, connection refused at once). The
-// verdict follows as soon as the start command fails (measured in the lab:
-// nginx killed with a broken config, death to Failed 4-206 ms), or at
-// RestartDeadline when it cannot help (hung nginx: 1.16-1.35 s). That keeps
-// the guard within keepalived's own Skew_Time (0.61 s at priority 100) for a
-// dead nginx. Five checks a second cost a /proc read and a local GET each.
-// The 150 ms timeout is a hundred times a local nginx's answer (about 1 ms
-// here), so a loaded host does not trip it; a false alarm costs only a
-// restart attempt, whose re-checks absorb it.
+// Defaults of NginxConfig. A hung nginx is seen at most Interval*Fall +
+// Timeout after it stops answering (350 ms: the GET times out). A dead one
+// is seen at once when its master's exit wakes the guard (PIDWatch: 0.1-0.2
+// ms here), else by the next check. The verdict follows as soon as the start
+// command fails (nginx killed with a broken config: death to Failed in a few
+// ms), or at RestartDeadline when it cannot help. That keeps a dead nginx's
+// failover within a few ms of keepalived's Skew_Time (0.61 s at priority
+// 100), like track_process. Five checks a second cost a pid file and /proc
+// read and a local GET each, for the hung case only a GET can see. The 150
+// ms timeout is a hundred times a local nginx's answer (about 1 ms here), so
+// a loaded host does not trip it; a false alarm costs only a restart
+// attempt, whose re-checks absorb it.
 const (
 	DefaultInterval        = 200 * time.Millisecond
 	DefaultRestartDeadline = time.Second           // the seed's `sleep 1`
@@ -113,7 +114,7 @@ func NewNginx(cfg NginxConfig) (*Nginx, error) {
 		g.probe = NewHTTPProbe(cfg.URL, cfg.MaxStatus, nil)
 	}
 	if g.proc == nil && cfg.PIDFile != "" {
-		g.proc = PIDFile{Path: cfg.PIDFile}
+		g.proc = NewPIDWatch(PIDFile{Path: cfg.PIDFile})
 	}
 	if g.probe == nil && g.proc == nil {
 		errs = append(errs, errors.New("nothing to check: need a url or a pid file"))
@@ -129,9 +130,17 @@ func NewNginx(cfg NginxConfig) (*Nginx, error) {
 	return g, nil
 }
 
-// Run checks nginx every Interval until ctx is done, then returns nil. A
-// check cut short by ctx is not reported.
-func (g *Nginx) Run(ctx context.Context) error { return g.m.run(ctx, g.round) }
+// Run checks nginx every Interval, and at once when the process checker is
+// an ExitWatcher that sees the master exit, until ctx is done; then it
+// returns nil. A check cut short by ctx is not reported.
+func (g *Nginx) Run(ctx context.Context) error {
+	var exited <-chan struct{}
+	if w, ok := g.proc.(ExitWatcher); ok {
+		defer w.Close()
+		exited = w.Exited()
+	}
+	return g.m.run(ctx, g.round, exited)
+}
 
 // Status returns the current verdict and recent history.
 func (g *Nginx) Status() Status { return g.m.status() }

@@ -457,3 +457,37 @@ func TestNewNginxErrors(t *testing.T) {
 		t.Errorf("defaults %+v", c)
 	}
 }
+
+// TestNginxExitWakes: with an ExitWatcher the guard checks the moment the
+// master exits, not at its next tick, and the schedule carries on from there.
+func TestNginxExitWakes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &watchedFake{fakeNginx: newFake(), exited: make(chan struct{}, 1)}
+		rec := newRecorder()
+		g, err := NewNginx(NginxConfig{Process: w, Probe: w, Runner: w, OnResult: rec.onResult, OnVerdict: rec.onVerdict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- g.Run(ctx) }()
+		<-rec.callback // Healthy
+		at(rec, 310*ms)
+		w.set(func(f *fakeNginx) { f.startFor, f.startErr = 7*ms, errors.New("exit status 1") })
+		w.die()
+		<-rec.callback // Failed
+		if v := rec.verdicts(); v[1].Verdict != Failed || v[1].At != 317*ms {
+			t.Errorf("verdicts %+v, want Failed at 317ms: the exit plus the start command's 7ms", v)
+		}
+		at(rec, 700*ms)
+		synctest.Wait()
+		// The next tick came an interval after the woken round began.
+		if next := rec.since(318 * ms); len(next) == 0 || next[0].Time.Sub(rec.t0) != 510*ms {
+			t.Errorf("checks after the wake-up %+v, want the first at 510ms", next)
+		}
+		cancel()
+		if err := <-done; err != nil || !w.closed {
+			t.Errorf("Run = %v, watcher closed %v; want nil, true", err, w.closed)
+		}
+	})
+}

@@ -63,18 +63,24 @@ type PIDFile struct {
 
 // Check implements ProcessChecker.
 func (p PIDFile) Check(context.Context) error {
+	_, err := p.alive()
+	return err
+}
+
+// alive returns the pid of the live master, or why there is none.
+func (p PIDFile) alive() (int, error) {
 	b, err := os.ReadFile(p.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("no pid file %s", p.Path)
+		return 0, fmt.Errorf("no pid file %s", p.Path)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to read pid file: %w", err)
+		return 0, fmt.Errorf("failed to read pid file: %w", err)
 	}
 	// nginx creates the file before writing it: an empty file is a start
 	// in progress, and counts as not running yet.
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 0 {
-		return fmt.Errorf("pid file %s holds no pid: %q", p.Path, strings.TrimSpace(string(b)))
+		return 0, fmt.Errorf("pid file %s holds no pid: %q", p.Path, strings.TrimSpace(string(b)))
 	}
 	proc := p.Proc
 	if proc == "" {
@@ -83,13 +89,13 @@ func (p PIDFile) Check(context.Context) error {
 	state, err := procState(filepath.Join(proc, strconv.Itoa(pid), "stat"))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("master process %d is gone", pid)
+		return 0, fmt.Errorf("master process %d is gone", pid)
 	case err != nil:
-		return fmt.Errorf("failed to read the state of master process %d: %w", pid, err)
+		return 0, fmt.Errorf("failed to read the state of master process %d: %w", pid, err)
 	case state == 'Z' || state == 'X':
-		return fmt.Errorf("master process %d is dead (state %c)", pid, state)
+		return 0, fmt.Errorf("master process %d is dead (state %c)", pid, state)
 	}
-	return nil
+	return pid, nil
 }
 
 // procState returns the state letter of a /proc/PID/stat file.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -222,4 +223,62 @@ func TestExecUser(t *testing.T) {
 	check("nobody", want)                 // switched only when we are root
 	check("no-such-user-vipd-test", self) // unknown: runs as we do
 	check("", self)
+}
+
+// TestPIDWatch watches real processes through pidfds: an exit is announced
+// at once, a new master in the pid file is watched in turn, and a stopped
+// watch announces nothing.
+func TestPIDWatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nginx.pid")
+	start := func() *exec.Cmd {
+		t.Helper()
+		c := exec.Command("sleep", "100")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+		if err := os.WriteFile(path, []byte(strconv.Itoa(c.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	exited := func(w *PIDWatch, want bool) {
+		t.Helper()
+		wait := 2 * time.Second
+		if !want {
+			wait = 100 * time.Millisecond
+		}
+		select {
+		case <-w.Exited():
+			if !want {
+				t.Error("exit announced for a process nobody watched")
+			}
+		case <-time.After(wait):
+			if want {
+				t.Error("exit not announced within 2s")
+			}
+		}
+	}
+	w := NewPIDWatch(PIDFile{Path: path})
+	defer w.Close()
+	for i := 0; i < 2; i++ { // the second master replaces the first
+		c := start()
+		for j := 0; j < 3; j++ { // re-checks of one master arm one watch
+			if err := w.Check(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		began := time.Now()
+		c.Process.Kill()
+		exited(w, true)
+		t.Logf("master %d: exit announced after %v", i+1, time.Since(began))
+		exited(w, false)
+	}
+	c := start()
+	if err := w.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	c.Process.Kill()
+	exited(w, false)
 }

@@ -65,7 +65,7 @@ func NewScript(cfg ScriptConfig) (*Script, error) {
 }
 
 // Run runs the script every Interval until ctx is done, then returns nil.
-func (s *Script) Run(ctx context.Context) error { return s.m.run(ctx, s.round) }
+func (s *Script) Run(ctx context.Context) error { return s.m.run(ctx, s.round, nil) }
 
 // Status returns the current verdict and recent history.
 func (s *Script) Status() Status { return s.m.status() }

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package guard
+
+import "errors"
+
+func watchPID(int, func()) (func(), error) {
+	return nil, errors.New("watching a process needs Linux")
+}
