@@ -40,7 +40,14 @@ func NewPIDWatch(p PIDFile) *PIDWatch {
 }
 
 // Check implements ProcessChecker and arms the watch on a new master.
+// While the watched master's pidfd has not fired, that master is alive and
+// Check reads nothing: the /proc read was a third of a check's CPU. A new
+// master written to the pid file while the old one lives (nginx's binary
+// upgrade) is picked up when the old one exits.
 func (w *PIDWatch) Check(context.Context) error {
+	if w.pid != 0 && !w.fired.Load() {
+		return nil
+	}
 	pid, err := w.alive()
 	if err != nil || pid == w.pid && !w.fired.Load() {
 		return err

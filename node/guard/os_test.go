@@ -78,7 +78,11 @@ func TestPIDFileReal(t *testing.T) {
 // TestHTTPProbe runs the real probe against servers on loopback.
 func TestHTTPProbe(t *testing.T) {
 	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("User-Agent") != "vipd-guard" || r.Method != http.MethodGet {
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
 		switch r.URL.Path {
 		case "/ok":
 		case "/missing":
@@ -91,10 +95,37 @@ func TestHTTPProbe(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 		case "/hang":
 			<-hang
+		case "/big":
+			w.Header().Set("X-Long", strings.Repeat("h", 3000))
+			w.Write([]byte(strings.Repeat("body", 10000)))
+		case "/stall":
+			w.Write([]byte("part"))
+			w.(http.Flusher).Flush()
+			<-hang
 		}
-	}))
+	})
+	srv := httptest.NewServer(handler)
 	defer srv.Close()
+	tlsSrv := httptest.NewTLSServer(handler)
+	defer tlsSrv.Close()
 	defer close(hang) // before Close, which waits for handlers
+
+	// Something that is not an HTTP server.
+	junk, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer junk.Close()
+	go func() {
+		for {
+			c, err := junk.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
+			c.Close()
+		}
+	}()
 
 	// A port nobody listens on: take one and give it back.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -116,6 +147,12 @@ func TestHTTPProbe(t *testing.T) {
 		{srv.URL + "/broken", 0, "status 502 Bad Gateway"},
 		{srv.URL + "/hang", 0, "no answer after 1"},
 		{refused, 0, "GET " + refused + ": connect: connection refused"},
+		{srv.URL + "/big?q=1", 0, ""},
+		{srv.URL + "/stall", 0, "reading the body: no answer after 1"},
+		{tlsSrv.URL + "/ok", 0, ""},
+		{tlsSrv.URL + "/broken", 0, "status 502 Bad Gateway"},
+		{"http://" + junk.Addr().String() + "/", 0, `not an HTTP/1.x answer: "SSH-2.0`},
+		{"ftp://127.0.0.1/", 0, "is not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
