@@ -20,7 +20,8 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultLinkInterval  = 100 * time.Millisecond // track_interface poll
+	DefaultLinkInterval  = 100 * time.Millisecond // track_interface poll without link notices
+	LinkSafetyPoll       = 10 * time.Second       // with them
 	DefaultRetryInterval = time.Second            // reopen an instance whose socket failed
 )
 
@@ -455,19 +456,37 @@ func (d *Daemon) notified(instance string, n control.Notify) {
 
 func (d *Daemon) publish(ev control.Event) { d.hub.Publish(ev) }
 
-// watchLinks polls the tracked interfaces every LinkInterval until ctx is
-// done. Polling costs one netlink dump per interface; it finds a lost
-// carrier within LinkInterval, well within a Master_Down_Interval.
+// watchLinks reads the tracked interfaces whenever the System says a link
+// changed (LinkWatcher) and every LinkSafetyPoll in case a notice was lost;
+// without notices, every LinkInterval. Either finds a lost carrier well
+// within a Master_Down_Interval; polling costs a netlink dump each time.
 func (d *Daemon) watchLinks(ctx context.Context) {
-	t := time.NewTicker(d.opts.LinkInterval)
+	interval := d.opts.LinkInterval
+	changed := make(chan struct{}, 1)
+	if w, ok := d.opts.System.(LinkWatcher); ok {
+		stop, err := w.WatchLinks(func() {
+			select {
+			case changed <- struct{}{}:
+			default: // one pending look is enough
+			}
+		})
+		if err == nil {
+			defer stop()
+			interval = LinkSafetyPoll
+		} else {
+			d.log.Warn("polling links instead", "err", err, "interval", interval)
+		}
+	}
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			d.pollLinks()
+		case <-changed:
 		}
+		d.pollLinks()
 	}
 }
 

@@ -31,11 +31,22 @@ type System interface {
 	LinkUp(ifname string) (bool, error)
 }
 
+// LinkWatcher is a System that tells when links change, so that the daemon
+// reads them then instead of every LinkInterval.
+type LinkWatcher interface {
+	// WatchLinks calls changed, from another goroutine, after any link
+	// changes, until stop is called.
+	WatchLinks(changed func()) (stop func(), err error)
+}
+
 // OS is the System of the host, in the network namespace of the calling
 // process: vipd started with `ip netns exec` works inside it.
 type OS struct{}
 
-var _ System = OS{}
+var (
+	_ System      = OS{}
+	_ LinkWatcher = OS{}
+)
 
 // Listen implements System.
 func (OS) Listen(ifname string, cfg vrrp.ListenConfig) (vrrp.Conn, error) {

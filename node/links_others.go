@@ -1,0 +1,10 @@
+//go:build !linux
+
+package node
+
+import "errors"
+
+// WatchLinks implements LinkWatcher: not here; the daemon polls.
+func (OS) WatchLinks(func()) (func(), error) {
+	return nil, errors.New("link notifications need Linux")
+}
