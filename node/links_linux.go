@@ -5,7 +5,8 @@ package node
 import (
 	"errors"
 	"fmt"
-	"net"
+	"sync/atomic"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -20,20 +21,28 @@ func (OS) WatchLinks(changed func()) (stop func(), err error) {
 		return nil, fmt.Errorf("failed to subscribe to link changes: %w", err)
 	}
 	done := make(chan struct{})
+	var stopped atomic.Bool
 	go func() {
 		defer close(done)
-		for {
+		for !stopped.Load() {
 			_, err := c.Receive()
-			if errors.Is(err, net.ErrClosed) {
+			switch {
+			case stopped.Load():
 				return
+			case err == nil, errors.Is(err, unix.ENOBUFS):
+				// A message, or an overflow that lost some: either
+				// way, look at the links again.
+				changed()
+			default:
+				// Unexpected: look again, and do not spin on it.
+				changed()
+				time.Sleep(time.Second)
 			}
-			// A message, or an error such as ENOBUFS after an overflow
-			// that lost some: either way, look at the links again.
-			changed()
 		}
 	}()
 	return func() {
-		c.Close()
+		stopped.Store(true)
+		c.Close() // unblocks Receive
 		<-done
 	}, nil
 }

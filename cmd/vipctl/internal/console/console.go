@@ -152,19 +152,36 @@ func (c *Console) model() *ui.Model {
 	return ui.New(c.pairs, opts)
 }
 
+// quitGrace bounds how long the console may take to quit after ctx ends.
+const quitGrace = 5 * time.Second
+
 // Run runs the feeds and draws the console on out, reading keys from in,
 // until the operator quits or ctx is done. It returns nil then.
+//
+// ctx ending (vipctl's SIGINT or SIGTERM) quits as ctrl+c does, not by
+// killing the program: a drill aborts the step it is in and reports what
+// that step had done. Bubble Tea's own signal handler would quit without
+// the model's say, so it is off; a console that has not quit within
+// quitGrace is killed.
 func (c *Console) Run(ctx context.Context, in io.Reader, out io.Writer) error {
 	if f, ok := in.(*os.File); ok && !term.IsTerminal(f.Fd()) {
 		return errors.New("the console needs a terminal, and standard input is not one (`vipctl demo --snapshot` prints the demo's screen as text)")
 	}
 	m := c.model()
-	return c.run(ctx, c.tasks, func(ctx context.Context) error {
-		opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)}
+	pctx, kill := context.WithCancel(context.WithoutCancel(ctx))
+	defer kill()
+	return c.run(pctx, c.tasks, func(pctx context.Context) error {
+		opts := []tea.ProgramOption{tea.WithContext(pctx), tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler()}
 		if c.opts.Width > 0 && c.opts.Height > 0 {
 			opts = append(opts, tea.WithWindowSize(c.opts.Width, c.opts.Height))
 		}
 		p := tea.NewProgram(m, opts...)
+		stop := context.AfterFunc(ctx, func() {
+			p.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+			t := time.AfterFunc(quitGrace, kill)
+			context.AfterFunc(pctx, func() { t.Stop() })
+		})
+		defer stop()
 		_, err := p.Run()
 		return err
 	})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +204,75 @@ func TestDrillInterrupted(t *testing.T) {
 		if !strings.Contains(md.String(), w) {
 			t.Errorf("the report lacks %q:\n%s", w, md.String())
 		}
+	}
+}
+
+// An interactive drill stopped by a signal (SIGTERM from outside, or
+// SIGINT when ctrl+c is not a key) ends as ctrl+c would: the step it was in
+// is aborted and reported as cut, not lost with a killed console.
+func TestDrillInteractiveSignal(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	deadline := time.AfterFunc(2*time.Minute, func() { cancel(errors.New("test deadline")) })
+	defer deadline.Stop()
+
+	// The operator presses enter until the baseline passed (enter retries
+	// one refused while the demo pair settles), then starts step 2 and
+	// types the MASTER's name to confirm it; SIGTERM comes while vipd is
+	// restarting nginx.
+	in, keys := io.Pipe()
+	defer keys.Close()
+	passed := regexp.MustCompile(`"action":"baseline".*"result":"pass"`)
+	go func() {
+		for range 600 {
+			if b, _ := os.ReadFile(audit); passed.Match(b) {
+				break
+			}
+			if _, err := keys.Write([]byte("\r")); err != nil {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		for _, k := range []string{"\r", "nginx-01\r"} {
+			time.Sleep(300 * time.Millisecond)
+			if _, err := keys.Write([]byte(k)); err != nil {
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+		cancel(errors.New("SIGTERM"))
+	}()
+	opts := Options{Scenario: ScenarioVipd, Settle: time.Second, RestoreWait: time.Minute}
+	copts := console.Options{Audit: &console.AuditFile{Path: audit}, ProbeInterval: 100 * time.Millisecond, Width: 100, Height: 30}
+	start := time.Now()
+	rep, err := runDemo(ctx, opts, copts, in, io.Discard)
+	if rep == nil {
+		t.Fatalf("no report: %v", err)
+	}
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("the drill took %v to end after the signal", took)
+	}
+	// "at step N" comes from the console's own abort: a killed console
+	// could not say where it was.
+	if want := "interrupted: SIGTERM at step "; rep.Passed || !strings.HasPrefix(rep.Aborted, want) {
+		t.Fatalf("passed %v, aborted %q; want %q...", rep.Passed, rep.Aborted, want)
+	}
+	if s1 := rep.Steps[0]; s1.Result != "pass" {
+		t.Errorf("baseline: %s (%s)", s1.Result, s1.Why)
+	}
+	if s2 := rep.Steps[1]; !strings.HasPrefix(s2.Why, "interrupted while it ran: SIGTERM") {
+		t.Errorf("step 2: %s (%s), want cut by SIGTERM", s2.Result, s2.Why)
+	}
+	if !rep.Final.Safe || len(rep.Outstanding) > 0 {
+		t.Errorf("final state %q, outstanding %q", rep.Final.Summary, rep.Outstanding)
+	}
+	t.Logf("aborted: %s; step 2: %s (%s)", rep.Aborted, rep.Steps[1].Result, rep.Steps[1].Why)
+	if t.Failed() {
+		b, _ := os.ReadFile(audit)
+		var md bytes.Buffer
+		rep.Markdown(&md)
+		t.Logf("audit:\n%s\nreport:\n%s", b, md.String())
 	}
 }
 

@@ -49,7 +49,7 @@ func labExtra(_, backup string) map[int][]string {
 // interfaces, the client's ARP entry), and not one failed request while
 // the repaired node rejoined.
 func TestDrillLab(t *testing.T) {
-	for _, s := range []Scenario{ScenarioNginx, ScenarioVipd} {
+	for _, s := range []Scenario{ScenarioNginx, ScenarioVipd, ScenarioFault} {
 		t.Run(string(s), func(t *testing.T) {
 			if testing.Short() && s != ScenarioNginx {
 				t.Skip("one scenario in -short")
