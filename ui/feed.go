@@ -23,8 +23,8 @@ type Update struct {
 	// Conn is the SSH link's new state. A feed that reaches vipd without
 	// SSH leaves it nil, and the node is taken as connected.
 	Conn *ssh.State
-	// Status replaces everything known about the node (`vipd status
-	// --json`, polled).
+	// Status replaces everything known about the node: the status events
+	// of `vipd watch --json --status-every`, or `vipd status --json`.
 	Status *control.Status
 	// Event is one line of `vipd watch --json`. A snapshot event replaces
 	// the status like Status does.

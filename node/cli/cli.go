@@ -45,8 +45,12 @@ func Run(ctx context.Context, cmd string, args []string, env Env) int {
 	socket := fs.String("socket", env.Socket, "control socket `path`")
 	jsonOut := fs.Bool("json", false, "print vipd's JSON documents (the control contract), one per line")
 	var sub, reason, instance, by string
+	var statusEvery time.Duration
 	switch cmd {
-	case "status", "watch":
+	case "status":
+	case "watch":
+		fs.DurationVar(&statusEvery, "status-every", 0,
+			"also print vipd's status this often (at least 100ms) and after each transition; 0: never")
 	case "ctl":
 		if len(args) == 0 || (args[0] != "fault" && args[0] != "resume") {
 			fmt.Fprintln(stderr, "usage: vipd ctl fault --reason TEXT [-i INSTANCE] | vipd ctl resume [-i INSTANCE]")
@@ -67,6 +71,10 @@ func Run(ctx context.Context, cmd string, args []string, env Env) int {
 		fmt.Fprintf(stderr, "vipd %s: unexpected argument %q\n", cmd, fs.Arg(0))
 		return 2
 	}
+	if statusEvery < 0 || statusEvery > control.MaxStatusEvery {
+		fmt.Fprintf(stderr, "vipd watch: --status-every %v: want 0 to %v\n", statusEvery, control.MaxStatusEvery)
+		return 2
+	}
 	if sub == "fault" && reason == "" {
 		fmt.Fprintln(stderr, "vipd ctl fault: --reason is required: say why the VIP is given up")
 		return 2
@@ -77,7 +85,7 @@ func Run(ctx context.Context, cmd string, args []string, env Env) int {
 	case "status":
 		err = status(ctx, *socket, *jsonOut, stdout)
 	case "watch":
-		err = watch(ctx, *socket, *jsonOut, stdout)
+		err = watch(ctx, *socket, statusEvery, *jsonOut, stdout)
 	case "ctl":
 		err = ctl(ctx, *socket, sub, instance, reason, by, stdout)
 	}
@@ -162,8 +170,8 @@ func status(ctx context.Context, path string, jsonOut bool, w io.Writer) error {
 	return printStatus(w, st)
 }
 
-func watch(ctx context.Context, path string, jsonOut bool, w io.Writer) error {
-	c, br, err := request(ctx, path, control.Request{Cmd: control.CmdWatch})
+func watch(ctx context.Context, path string, statusEvery time.Duration, jsonOut bool, w io.Writer) error {
+	c, br, err := request(ctx, path, control.Request{Cmd: control.CmdWatch, StatusEvery: control.Millis(statusEvery)})
 	if err != nil {
 		return err
 	}
@@ -286,6 +294,19 @@ func printEvent(w io.Writer, ev control.Event) {
 		if ev.Snapshot != nil {
 			for _, in := range ev.Snapshot.Instances {
 				fmt.Fprintf(w, "%s %s: %s, VIP here: %s\n", t, in.Name, in.State, yesNo(in.VIPPresent))
+			}
+		}
+	case control.EventStatus:
+		// One line per instance, as the snapshot, with what changes
+		// between transitions.
+		if ev.Status != nil {
+			for _, in := range ev.Status.Instances {
+				last := "no advert yet"
+				if !in.LastAdvert.IsZero() {
+					last = "last advert " + in.LastAdvertAge.Duration().Round(time.Millisecond).String() + " ago"
+				}
+				fmt.Fprintf(w, "%s %s: %s, VIP here: %s, %s, adverts in %d out %d\n", t, in.Name, in.State,
+					yesNo(in.VIPPresent), last, in.Stats.AdvertRcvd, in.Stats.AdvertSent)
 			}
 		}
 	case control.EventTransition:

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net"
 	"sync"
+	"time"
 )
 
 // errClientDone is returned by a Client that was closed, broken by a
@@ -24,6 +25,9 @@ type Client struct {
 	// By says who is asking; vipd logs it with fault and resume and puts it
 	// in the action event ("alice via vipctl from 198.51.100.7").
 	By string
+	// StatusEvery, when positive, asks Watch for a status event this
+	// often (at least MinStatusEvery) and right after each transition.
+	StatusEvery time.Duration
 
 	mu   sync.Mutex
 	conn io.ReadWriteCloser
@@ -151,11 +155,12 @@ func (c *Client) exchange(req Request) ([]byte, error) {
 }
 
 // Watch asks vipd for its events: a snapshot first, then every event as it
-// happens. The sequence ends when ctx is done or vipd closes the stream
-// (after an error event if it cut the client off: reconnect for a fresh
-// snapshot); it yields a non-nil error, and ends, if the request fails or
-// a line is not an event of this contract. Watch takes the connection over
-// and closes it at the end; the Client is done after.
+// happens, and status events if StatusEvery says so. The sequence ends
+// when ctx is done or vipd closes the stream (after an error event if it
+// cut the client off: reconnect for a fresh snapshot); it yields a non-nil
+// error, and ends, if the request fails or a line is not an event of this
+// contract. Watch takes the connection over and closes it at the end; the
+// Client is done after.
 func (c *Client) Watch(ctx context.Context) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
 		c.mu.Lock()
@@ -170,7 +175,7 @@ func (c *Client) Watch(ctx context.Context) iter.Seq2[Event, error] {
 		stop := context.AfterFunc(ctx, func() { c.conn.Close() })
 		defer stop()
 
-		b, err := encodeLine(Request{Cmd: CmdWatch, By: c.By})
+		b, err := encodeLine(Request{Cmd: CmdWatch, By: c.By, StatusEvery: Millis(max(c.StatusEvery, 0))})
 		if err == nil {
 			_, err = c.conn.Write(b)
 		}

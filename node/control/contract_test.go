@@ -78,6 +78,7 @@ func TestRoundTrip(t *testing.T) {
 		{"status full", st, decStatus},
 		{"status empty", Status{Contract: 1, Instances: []Instance{}}, decStatus},
 		{"event snapshot", Event{Contract: 1, Time: t0, Type: EventSnapshot, Snapshot: &st}, decEvent},
+		{"event status", Event{Contract: 1, Time: t0, Type: EventStatus, Status: &st}, decEvent},
 		{"event transition", Event{Contract: 1, Time: t0, Type: EventTransition, Instance: "VI_1",
 			From: StateBackup, To: StateMaster, Master: netip.MustParseAddr("198.51.100.12"), Reason: "master down"}, decEvent},
 		{"event check", Event{Contract: 1, Time: t0, Type: EventCheck, Guard: "nginx",
@@ -92,6 +93,7 @@ func TestRoundTrip(t *testing.T) {
 		{"event unknown type", Event{Contract: 1, Time: t0, Type: "future"}, decEvent},
 		{"request", Request{Contract: 1, Cmd: CmdFault, Instance: "VI_1", Reason: "drill ü", By: "alice"}, decRequest},
 		{"request all", Request{Contract: 1, Cmd: CmdResume}, decRequest},
+		{"request watch with statuses", Request{Contract: 1, Cmd: CmdWatch, StatusEvery: Millis(1500 * time.Microsecond)}, decRequest},
 		{"response ok", Response{Contract: 1, OK: true}, decResponse},
 	}
 	for _, tt := range tests {
@@ -273,8 +275,11 @@ func TestEventDecoder(t *testing.T) {
 		`{"contract":1,"type":"snapshot"}`, // error: no snapshot
 		`{"contract":1,"type":"snapshot","snapshot":{}}`, // error: snapshot without contract
 		`{"contract":1,"ok":false,"error":"no watch for you"}`,
-		`{"contract":1}`, // no type
-		`{"contract":1,"type":"future","x":[1,2,3]}`, // unknown type: passed on
+		`{"contract":1}`,                                         // no type
+		`{"contract":1,"type":"status"}`,                         // error: no status
+		`{"contract":1,"type":"status","status":{"contract":2}}`, // error: a status of contract 2
+		`{"contract":1,"type":"status","status":{"contract":1}}`, // a status event
+		`{"contract":1,"type":"future","x":[1,2,3]}`,             // unknown type: passed on
 		`{"contract":1,"type":"error","error":"last, no newline"}`,
 	}, "\r\n")
 	type result struct {
@@ -289,6 +294,9 @@ func TestEventDecoder(t *testing.T) {
 		{"", "event line 7: vipd sent no contract version"},
 		{"", "event line 8: vipd: no watch for you"},
 		{"", "event line 9: malformed event: no \"type\""},
+		{"", "event line 10: malformed status event: no status"},
+		{"", "event line 11: vipd speaks contract 2, this console needs 1"},
+		{EventStatus, ""},
 		{"future", ""},
 		{EventError, ""},
 		{"", "EOF"},

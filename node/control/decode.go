@@ -103,13 +103,22 @@ func parseEvent(line []byte) (Event, error) {
 	if err := json.Unmarshal(line, &ev); err != nil {
 		return Event{}, fmt.Errorf("malformed %.32q event: %w", h.Type, err)
 	}
-	if ev.Type == EventSnapshot {
-		if ev.Snapshot == nil {
-			return Event{}, errors.New("malformed snapshot event: no snapshot")
-		}
-		if ev.Snapshot.Contract != ContractVersion {
-			return Event{}, &VersionError{Got: ev.Snapshot.Contract, Want: ContractVersion}
-		}
+	// The Status inside a snapshot or status event is a document of its
+	// own: it must say its version too.
+	var st *Status
+	switch ev.Type {
+	case EventSnapshot:
+		st = ev.Snapshot
+	case EventStatus:
+		st = ev.Status
+	default:
+		return ev, nil
+	}
+	if st == nil {
+		return Event{}, fmt.Errorf("malformed %s event: no %s", ev.Type, ev.Type)
+	}
+	if st.Contract != ContractVersion {
+		return Event{}, &VersionError{Got: st.Contract, Want: ContractVersion}
 	}
 	return ev, nil
 }

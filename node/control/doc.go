@@ -55,11 +55,13 @@
 //
 // # Requests
 //
-//	contract   number   1; may be left out
-//	cmd        string   status, watch, fault or resume
-//	instance   string   fault, resume: the vrrp_instance (VI_1); "" or absent: every instance
-//	reason     string   fault, resume: why (logged, in the action event); at most 512 bytes
-//	by         string   fault, resume: who asks ("alice via vipctl from 198.51.100.7"); at most 512 bytes
+//	contract         number   1; may be left out
+//	cmd              string   status, watch, fault or resume
+//	instance         string   fault, resume: the vrrp_instance (VI_1); "" or absent: every instance
+//	reason           string   fault, resume: why (logged, in the action event); at most 512 bytes
+//	by               string   fault, resume: who asks ("alice via vipctl from 198.51.100.7"); at most 512 bytes
+//	status_every_ms  number   watch: also a status event this often and after each transition (see Events);
+//	                          at least 100 (less counts as 100), at most 3600000; absent or 0: none
 //
 // Text fields must be printable UTF-8. vipd also records the asking process
 // as the kernel reports it (Peer): over SSH that is `vipd ctl`, so the
@@ -79,14 +81,14 @@
 //	{"contract":1,"ok":false,"error":"unknown instance \"VI_9\""}
 //	{"contract":2,"cmd":"status"}
 //	{"contract":1,"ok":false,"error":"request speaks contract 2, this vipd speaks 1: use a matching vipd and console"}
-//	{"contract":1,"cmd":"watch"}
+//	{"contract":1,"cmd":"watch","status_every_ms":1000}
 //
 // A watch is answered by events (below).
 //
 // # Status
 //
-// The answer to status, the output of `vipd status --json`, and the
-// snapshot of every watch.
+// The answer to status, the output of `vipd status --json`, the snapshot
+// of every watch, and its status events.
 //
 //	contract       number   1
 //	router_id      string   global_defs router_id: the node's name
@@ -290,12 +292,13 @@
 //
 //	contract   number   1
 //	time       time     when it happened
-//	type       string   snapshot, transition, check, verdict, action, notify or error
+//	type       string   snapshot, status, transition, check, verdict, action, notify or error
 //	instance   string   the vrrp_instance concerned; absent when none
 //
 // Fields by type (each absent in events of other types):
 //
 //	snapshot     snapshot   object   a full Status; always the first event of a watch
+//	status       status     object   a full Status; only when the watch asked (status_every_ms)
 //	transition   from, to   string   the states left and entered
 //	             master     string   the master after it, if known; absent otherwise
 //	             reason     string   why ("master down: no advert for 3.609s", "priority 0 received", "fault requested: drill")
@@ -325,6 +328,14 @@
 //	uid  number   its user ID
 //	gid  number   its group ID
 //
+// Status events keep counters and advert ages current without polling,
+// and say whether the VIPs followed a role change: vip_present is read back
+// from the kernel. A watch that asks (status_every_ms) gets one every
+// status_every_ms and one right after each transition event, showing the
+// instance in its new state (vipd gives the state 63 ms to show, then
+// sends the status as it is). A vipd older than status_every_ms ignores it
+// and sends none.
+//
 // Events are complete facts, not deltas to counters: after the snapshot,
 // the state of an instance is the "to" of its last transition. An event
 // already reflected in the snapshot may follow it; none is ever missing. A
@@ -333,12 +344,14 @@
 // stream: reconnect for a fresh snapshot. When vipd stops, the stream just
 // ends.
 //
-// One of each (the snapshot shortened to a node without instances):
+// One of each (the snapshot and the status shortened to a node without
+// instances):
 //
 //	{"contract":1,"time":"2025-01-02T03:04:05.678Z","type":"snapshot","snapshot":{"contract":1,"router_id":"lb2","hostname":"lb2","vipd_version":"v0.1.0","time":"2025-01-02T03:04:05.678Z","pid":4242,"uptime_ms":3600000,"vrrp":[]}}
 //	{"contract":1,"time":"2025-01-02T03:05:00.001Z","type":"check","guard":"nginx","check":{"time":"2025-01-02T03:05:00Z","ok":false,"latency_ms":0.21,"error":"GET http://198.51.100.11/health: connection refused","phase":"check"}}
 //	{"contract":1,"time":"2025-01-02T03:05:01.2Z","type":"verdict","reason":"not answering after a restart: connection refused","guard":"nginx","verdict":"failed"}
 //	{"contract":1,"time":"2025-01-02T03:05:01.2Z","type":"transition","instance":"VI_1","from":"MASTER","to":"FAULT","reason":"nginx failed"}
+//	{"contract":1,"time":"2025-01-02T03:05:01.201Z","type":"status","status":{"contract":1,"router_id":"lb2","hostname":"lb2","vipd_version":"v0.1.0","time":"2025-01-02T03:05:01.201Z","pid":4242,"uptime_ms":3655523,"vrrp":[]}}
 //	{"contract":1,"time":"2025-01-02T03:05:01.3Z","type":"notify","instance":"VI_1","notify":{"hook":"notify_fault","command":"/etc/vipd/notify.sh fault","exit":0,"duration_ms":14.2}}
 //	{"contract":1,"time":"2025-01-02T03:06:00Z","type":"action","instance":"VI_1","reason":"repaired","action":"resume","by":"alice via vipctl from 198.51.100.7","peer":{"pid":5151,"uid":0,"gid":0}}
 //	{"contract":1,"time":"2025-01-02T03:06:00.001Z","type":"transition","instance":"VI_1","from":"FAULT","to":"BACKUP","master":"198.51.100.12","reason":"resume requested: repaired"}
@@ -348,6 +361,7 @@
 //
 // The daemon implements Handler (Hub fans events out without blocking) and
 // runs Serve on ListenUnix's listener. Clients use Dial or NewClient and
-// Client's Status, Watch, Fault and Resume. Consoles that read the CLI's
-// output use DecodeStatus and EventDecoder.
+// Client's Status, Watch (with StatusEvery for status events), Fault and
+// Resume. Consoles that read the CLI's output use DecodeStatus and
+// EventDecoder.
 package control

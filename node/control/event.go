@@ -14,6 +14,7 @@ type EventType string
 // Event types.
 const (
 	EventSnapshot   EventType = "snapshot"   // Snapshot: the full Status; first on every watch
+	EventStatus     EventType = "status"     // Status: the full Status, when the watch asked (Request.StatusEvery)
 	EventTransition EventType = "transition" // Instance moved From -> To for Reason; Master
 	EventCheck      EventType = "check"      // Guard's Check result
 	EventVerdict    EventType = "verdict"    // Guard's Verdict changed, for Reason
@@ -31,6 +32,7 @@ type Event struct {
 	Instance string    `json:"instance,omitempty"` // the VRRP instance concerned, if any
 
 	Snapshot *Status `json:"snapshot,omitempty"` // snapshot
+	Status   *Status `json:"status,omitempty"`   // status
 
 	From   State      `json:"from,omitempty"`   // transition
 	To     State      `json:"to,omitempty"`     // transition

@@ -36,9 +36,14 @@ func FuzzControlFrame(f *testing.F) {
 		`{"contract":1,"time":"2025-01-02T03:04:05Z","type":"action","action":"fault","by":"a","peer":{"pid":1,"uid":0,"gid":0}}`,
 		`{"contract":1,"time":"2025-01-02T03:04:05Z","type":"notify","notify":{"hook":"notify","command":"x","exit":-1,"duration_ms":1e3}}`,
 		`{"contract":1,"time":"2025-01-02T03:04:05Z","type":"snapshot","snapshot":{"contract":1,"vrrp":[{"iname":"VI_1","adver_int":0.1,"stats":{"drops":{"a":1}}}],"nginx":{"history":[{"ok":true}]}}}`,
+		`{"contract":1,"time":"2025-01-02T03:04:05Z","type":"status","status":{"contract":1,"vrrp":[{"iname":"VI_1","state":"MASTER","vip_present":true}]}}`,
+		`{"cmd":"watch","status_every_ms":0.0004}`, // below the microsecond the wire keeps
+		`{"cmd":"watch","status_every_ms":3600000}`,
 		// A snapshot without one, or of another contract.
 		`{"contract":1,"type":"snapshot"}`,
 		`{"contract":1,"type":"snapshot","snapshot":{"contract":2}}`,
+		`{"contract":1,"type":"status"}`,
+		`{"contract":1,"type":"status","status":{"contract":2}}`,
 		// Durations out of range, or below the microsecond.
 		`{"contract":1,"type":"check","check":{"latency_ms":1e300}}`,
 		`{"contract":1,"type":"check","check":{"latency_ms":-9223372036854.775808}}`,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -26,6 +27,14 @@ const (
 	maxTextLen     = 512 // reason, by
 )
 
+// Bounds of Request.StatusEvery. A status costs vipd a read of every VIP
+// from the kernel: a watcher gets at most ten a second. The upper bound
+// keeps the value exact on the wire, where it is a float64.
+const (
+	MinStatusEvery = 100 * time.Millisecond
+	MaxStatusEvery = time.Hour
+)
+
 // Request is one request line.
 type Request struct {
 	Contract int    `json:"contract"` // set to ContractVersion when encoded; 0 is accepted
@@ -33,6 +42,10 @@ type Request struct {
 	Instance string `json:"instance,omitempty"` // fault, resume: "" means every instance
 	Reason   string `json:"reason,omitempty"`   // fault, resume: why, for logs and events
 	By       string `json:"by,omitempty"`       // fault, resume: who asks (user, host, tool)
+	// StatusEvery, for watch, asks for a status event this often and
+	// right after each transition; 0 means none. Less than MinStatusEvery
+	// is taken as MinStatusEvery; more than MaxStatusEvery is refused.
+	StatusEvery Millis `json:"status_every_ms,omitempty"`
 
 	// Peer is filled in by Serve from the socket's credentials; it is
 	// never read from the wire.
@@ -88,6 +101,14 @@ func parseRequest(line []byte) (Request, error) {
 	if err := checkText("by", r.By, maxTextLen); err != nil {
 		return Request{}, err
 	}
+	switch d := r.StatusEvery.Duration(); {
+	case d < 0:
+		return Request{}, errors.New("status_every_ms is negative")
+	case d > MaxStatusEvery:
+		return Request{}, fmt.Errorf("status_every_ms above %d (an hour)", MaxStatusEvery.Milliseconds())
+	}
+	// What the wire can carry, so that a request reads back as it came.
+	r.StatusEvery = Millis(r.StatusEvery.Duration().Round(time.Microsecond))
 	return r, nil
 }
 

@@ -18,7 +18,9 @@ import (
 // Handler is what Serve needs from the daemon. Its methods are called from
 // many connections at once.
 type Handler interface {
-	// Status returns a snapshot of the node.
+	// Status returns a snapshot of the node. Watches that ask for status
+	// events (Request.StatusEvery) call it too: periodically, and after
+	// each transition until it shows the transition's new state.
 	Status() Status
 
 	// Watch returns a snapshot and the events that follow it, until ctx is
@@ -190,7 +192,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		case CmdFault, CmdResume:
 			err = s.respond(c, s.act(ctx, req, log))
 		case CmdWatch:
-			s.watch(ctx, c, br, log)
+			s.watch(ctx, c, br, req, log)
 			return
 		}
 		if err != nil {
@@ -222,7 +224,8 @@ func (s *Server) act(ctx context.Context, req Request, log *slog.Logger) Respons
 // into a bounded queue and written from another goroutine, so a client
 // that does not read never holds the daemon up: when the queue is full the
 // client gets an error event after what is queued, and is disconnected.
-func (s *Server) watch(ctx context.Context, c net.Conn, br *bufio.Reader, log *slog.Logger) {
+// Status events (req.StatusEvery) join the same queue, in order.
+func (s *Server) watch(ctx context.Context, c net.Conn, br *bufio.Reader, req Request, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	snap, events, err := s.Handler.Watch(ctx)
@@ -233,7 +236,7 @@ func (s *Server) watch(ctx context.Context, c net.Conn, br *bufio.Reader, log *s
 	}
 	s.watchers.Add(1)
 	defer s.watchers.Add(-1)
-	log.Debug("control watch started")
+	log.Debug("control watch started", "status_every", req.StatusEvery.Duration())
 
 	var slowOnce sync.Once
 	slow := func(why string) {
@@ -271,7 +274,20 @@ func (s *Server) watch(ctx context.Context, c net.Conn, br *bufio.Reader, log *s
 			s.sendEvent(c, *final, time.Second)
 		}
 	}()
+	enqueue := func(ev Event) bool {
+		select {
+		case q <- ev:
+			return true
+		default:
+			slow("queue full")
+			final = &Event{Type: EventError, Time: time.Now(),
+				Error: fmt.Sprintf("watch client too slow (%d events behind): disconnecting: reconnect for a fresh snapshot", cap(q))}
+			return false
+		}
+	}
 
+	sts := newStatusTaker(ctx, s.Handler, req.StatusEvery.Duration())
+	defer sts.stop()
 drain:
 	for {
 		select {
@@ -286,12 +302,22 @@ drain:
 				break drain
 			}
 			ev.Time = orNow(ev.Time)
-			select {
-			case q <- ev:
-			default:
-				slow("queue full")
-				final = &Event{Type: EventError, Time: time.Now(),
-					Error: fmt.Sprintf("watch client too slow (%d events behind): disconnecting: reconnect for a fresh snapshot", cap(q))}
+			if !enqueue(ev) {
+				break drain
+			}
+			if ev.Type == EventTransition {
+				sts.transition(ev)
+			}
+		case <-sts.tick:
+			sts.take()
+		case <-sts.retry:
+			sts.retry = nil
+			sts.take()
+		case st := <-sts.done:
+			if !sts.taken(st, log) {
+				continue
+			}
+			if !enqueue(Event{Type: EventStatus, Time: orNow(st.Time), Status: &st}) {
 				break drain
 			}
 		}
@@ -302,6 +328,124 @@ drain:
 	c.Close()
 	<-readerDone
 	log.Debug("control watch ended")
+}
+
+// How long a status after a transition may wait for the Status to show it.
+// vipd's engine (vrrp.Instance) adds or removes the VIPs before it reports
+// the transition, so a Status taken after the event reads the VIPs as they
+// now are; but the engine publishes the state that Status reads only after
+// its whole step, so that Status may still show the old state for a few
+// microseconds. It is taken again after 1, 2, 4 ... 32 ms (63 ms in all),
+// then sent as it is: a handler that never shows the new state (it lost an
+// event, say) must not stop the statuses.
+const (
+	settleDelay = time.Millisecond
+	settleTries = 6
+)
+
+// statusTaker makes a watch's status events: Handler.Status every period
+// and after each transition, one at a time, on a goroutine of its own so
+// that the watch goes on draining the handler's events meanwhile. Its
+// fields are the watch loop's: only that goroutine touches them.
+type statusTaker struct {
+	ctx  context.Context
+	h    Handler
+	tick <-chan time.Time // every period; nil when no status is wanted
+	// done delivers a Status that take asked for.
+	done   chan Status
+	retry  <-chan time.Time // the next try at a status that lagged
+	ticker *time.Ticker
+	wg     sync.WaitGroup
+
+	on    bool // statuses were asked for
+	busy  bool // a Status is being taken
+	again bool // take another once it is back
+	// pending are the transitions sent since the last status event; the
+	// next one must show them.
+	pending []Event
+	tries   int
+}
+
+func newStatusTaker(ctx context.Context, h Handler, every time.Duration) *statusTaker {
+	t := &statusTaker{ctx: ctx, h: h, done: make(chan Status)}
+	if every > 0 {
+		t.on = true
+		t.ticker = time.NewTicker(max(every, MinStatusEvery))
+		t.tick = t.ticker.C
+	}
+	return t
+}
+
+// stop waits for a Status being taken; the watch's context is done.
+func (t *statusTaker) stop() {
+	if t.ticker != nil {
+		t.ticker.Stop()
+	}
+	t.wg.Wait()
+}
+
+// transition asks for a status that shows ev, the transition just sent.
+func (t *statusTaker) transition(ev Event) {
+	if !t.on {
+		return
+	}
+	t.pending = append(t.pending, ev)
+	t.tries = 0
+	t.take()
+}
+
+func (t *statusTaker) take() {
+	if t.busy {
+		t.again = true
+		return
+	}
+	t.busy = true
+	t.wg.Go(func() {
+		st := t.h.Status()
+		select {
+		case t.done <- st:
+		case <-t.ctx.Done():
+		}
+	})
+}
+
+// taken handles a Status that came back and says whether to send it. One
+// that lags behind a transition already sent is taken again shortly.
+func (t *statusTaker) taken(st Status, log *slog.Logger) bool {
+	t.busy = false
+	defer func() {
+		if t.again {
+			t.again = false
+			t.take()
+		}
+	}()
+	if lag := lagging(st, t.pending); lag != nil {
+		if t.tries < settleTries {
+			t.tries++
+			if t.retry == nil {
+				t.retry = time.After(settleDelay << (t.tries - 1))
+			}
+			return false
+		}
+		log.Debug("status still behind a transition; sending it as it is",
+			"instance", lag.Instance, "to", lag.To, "tries", t.tries)
+	}
+	t.pending, t.tries = nil, 0
+	return true
+}
+
+// lagging returns a transition of trs that st does not show yet: the
+// instance is in another state and has not changed since. Nil if none.
+func lagging(st Status, trs []Event) *Event {
+	for i := range trs {
+		tr := &trs[i]
+		for _, in := range st.Instances {
+			if in.Name == tr.Instance && in.State != tr.To && !in.LastTransition.After(tr.Time) {
+				return tr
+			}
+		}
+	}
+	return nil
 }
 
 func orNow(t time.Time) time.Time {

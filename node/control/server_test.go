@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,8 @@ type fakeHandler struct {
 
 	mu       sync.Mutex
 	status   Status
+	stale    []Status // returned, first first, by the next Status calls instead of status
+	calls    int      // Status calls
 	reqs     []Request
 	actErr   error         // returned by Fault and Resume
 	watchErr error         // returned by Watch
@@ -46,7 +49,26 @@ func (h *fakeHandler) Status() Status {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.calls++
+	if len(h.stale) > 0 {
+		st := h.stale[0]
+		h.stale = h.stale[1:]
+		return st
+	}
 	return h.status
+}
+
+// setStatus makes st the status, after the stale ones.
+func (h *fakeHandler) setStatus(st Status, stale ...Status) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.status, h.stale = st, stale
+}
+
+func (h *fakeHandler) statusCalls() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls
 }
 
 func (h *fakeHandler) Watch(ctx context.Context) (Status, <-chan Event, error) {
@@ -296,6 +318,9 @@ func TestServeGarbage(t *testing.T) {
 		{"long instance", `{"cmd":"fault","instance":"` + strings.Repeat("i", 129) + `"}`, "instance longer than 128 bytes"},
 		{"long reason", `{"cmd":"fault","reason":"` + strings.Repeat("r", 513) + `"}`, "reason longer than 512 bytes"},
 		{"escape in by", `{"cmd":"resume","by":"\u001b[31m"}`, "by contains control character U+001B"},
+		{"negative status_every_ms", `{"cmd":"watch","status_every_ms":-1}`, "status_every_ms is negative"},
+		{"status_every_ms over an hour", `{"cmd":"watch","status_every_ms":3600001}`, "status_every_ms above 3600000 (an hour)"},
+		{"status_every_ms not a number", `{"cmd":"watch","status_every_ms":"1s"}`, "malformed request: bad milliseconds"},
 		{"deep nesting", strings.Repeat("[", 20000), "malformed request"},
 	}
 	h := newFakeHandler()
@@ -629,4 +654,199 @@ func TestClientVersionMismatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A watch that asks for statuses gets one every StatusEvery (at most ten a
+// second), each a Status as Handler.Status returns it; one that does not
+// ask gets none.
+func TestServeWatchStatusPeriodic(t *testing.T) {
+	const window = 650 * time.Millisecond
+	tests := []struct {
+		name     string
+		every    time.Duration
+		min, max int // statuses within window
+	}{
+		{"none", 0, 0, 0},
+		{"every 150ms", 150 * time.Millisecond, 2, 5},
+		{"1ms, taken as 100ms", time.Millisecond, 3, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHandler()
+			path, _ := startServer(t, &Server{Handler: h})
+			c := dial(t, path)
+			c.StatusEvery = tt.every
+			ctx, cancel := context.WithCancel(testCtx(t))
+			defer cancel()
+			var statuses []time.Time
+			for ev, err := range c.Watch(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch ev.Type {
+				case EventSnapshot:
+					// The end of the window: an event after the statuses.
+					time.AfterFunc(window, func() { h.hub.Publish(Event{Type: EventVerdict, Guard: "nginx", Verdict: VerdictHealthy}) })
+				case EventStatus:
+					if !reflect.DeepEqual(*ev.Status, h.Status()) || !ev.Time.Equal(ev.Status.Time) {
+						t.Fatalf("status event %+v; want the handler's status, at its time", ev)
+					}
+					statuses = append(statuses, time.Now())
+				case EventVerdict:
+					cancel()
+				default:
+					t.Fatalf("unexpected %s event", ev.Type)
+				}
+			}
+			if n := len(statuses); n < tt.min || n > tt.max {
+				t.Fatalf("got %d status events in %v; want %d to %d", n, window, tt.min, tt.max)
+			}
+			for i := 1; i < len(statuses); i++ {
+				if gap := statuses[i].Sub(statuses[i-1]); gap < max(tt.every, MinStatusEvery)/2 {
+					t.Errorf("status events %d and %d only %v apart", i-1, i, gap)
+				}
+			}
+		})
+	}
+}
+
+// After a transition a watch gets a status that shows it: one that still
+// shows the old state is taken again, for a bounded time.
+func TestServeWatchStatusAfterTransition(t *testing.T) {
+	withVI1 := func(state State, lastTrans time.Time) Status {
+		st := fullStatus()
+		st.Instances = slices.Clone(st.Instances)
+		st.Instances[0].State, st.Instances[0].LastTransition = state, lastTrans
+		return st
+	}
+	old := fullStatus() // VI_1 BACKUP since an hour before t0
+	tests := []struct {
+		name      string
+		instance  string
+		after     func(trans time.Time) Status
+		stale     int   // Status calls that still show old
+		want      State // VI_1 in the status event
+		wantCalls int   // Status calls for it
+		minWait   time.Duration
+	}{
+		{
+			name: "shows it", instance: "VI_1",
+			after: func(tr time.Time) Status { return withVI1(StateMaster, tr) },
+			want:  StateMaster, wantCalls: 1,
+		},
+		{
+			name: "shows it late", instance: "VI_1",
+			after: func(tr time.Time) Status { return withVI1(StateMaster, tr) },
+			stale: 2, want: StateMaster, wantCalls: 3,
+		},
+		{
+			// A lost event, say: the status goes anyway, after every try.
+			name: "never shows it", instance: "VI_1",
+			after: func(time.Time) Status { return old },
+			stale: 100, want: StateBackup, wantCalls: settleTries + 1,
+			minWait: (1<<settleTries - 1) * settleDelay,
+		},
+		{
+			// A later transition, not yet sent: the status is newer still.
+			name: "moved on", instance: "VI_1",
+			after: func(tr time.Time) Status { return withVI1(StateFault, tr.Add(time.Millisecond)) },
+			want:  StateFault, wantCalls: 1,
+		},
+		{
+			name: "instance not in the status", instance: "VI_9",
+			after: func(time.Time) Status { return old },
+			want:  StateBackup, wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHandler()
+			path, _ := startServer(t, &Server{Handler: h})
+			c := dial(t, path)
+			c.StatusEvery = time.Hour // no periodic status within the test
+			ctx, cancel := context.WithCancel(testCtx(t))
+			defer cancel()
+			var (
+				got   []Event
+				calls int
+				start time.Time
+				took  time.Duration
+			)
+			for ev, err := range c.Watch(ctx) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, ev)
+				switch len(got) {
+				case 1:
+					// vipd: the engine acts, then reports the transition.
+					tr := time.Now()
+					stale := make([]Status, tt.stale)
+					for i := range stale {
+						stale[i] = old
+					}
+					h.setStatus(tt.after(tr), stale...)
+					calls, start = h.statusCalls(), time.Now()
+					h.hub.Publish(Event{Time: tr, Type: EventTransition, Instance: tt.instance, From: StateBackup, To: StateMaster})
+				case 3:
+					took = time.Since(start)
+					cancel()
+				}
+			}
+			if len(got) != 3 || got[1].Type != EventTransition || got[2].Type != EventStatus {
+				t.Fatalf("got %v; want the snapshot, the transition and a status", types(got))
+			}
+			if st := got[2].Status.Instances[0].State; st != tt.want {
+				t.Errorf("status after the transition shows VI_1 %s; want %s", st, tt.want)
+			}
+			if n := h.statusCalls() - calls; n != tt.wantCalls {
+				t.Errorf("Status called %d times for it; want %d", n, tt.wantCalls)
+			}
+			if took < tt.minWait || took > 5*time.Second {
+				t.Errorf("status came %v after the transition; want %v to 5s", took, tt.minWait)
+			}
+		})
+	}
+}
+
+func types(evs []Event) []EventType {
+	var ts []EventType
+	for _, ev := range evs {
+		ts = append(ts, ev.Type)
+	}
+	return ts
+}
+
+// Status events queue like any: a watcher that does not read them is cut
+// off, and the daemon is not held up.
+func TestServeWatchStatusSlowClient(t *testing.T) {
+	h := newFakeHandler()
+	st := fullStatus()
+	st.Hostname = strings.Repeat("x", 256<<10) // two fill the socket buffer
+	h.setStatus(st)
+	srv := &Server{Handler: h, WatchBuffer: 4, WriteTimeout: 10 * time.Second}
+	path, _ := startServer(t, srv)
+	r := dialRaw(t, path)
+	r.send(`{"cmd":"watch","status_every_ms":100}` + "\n")
+	waitFor(t, "the slow watcher to be counted", func() bool { return srv.Stats().SlowWatchers == 1 })
+
+	dec := NewEventDecoder(r.br)
+	var evs []Event
+	for {
+		ev, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if len(evs) < 3 || evs[0].Type != EventSnapshot || evs[1].Type != EventStatus {
+		t.Fatalf("got %v; want the snapshot, statuses and the too-slow error", types(evs))
+	}
+	if last := evs[len(evs)-1]; last.Type != EventError || !strings.Contains(last.Error, "too slow (4 events behind)") {
+		t.Fatalf("last event %+v; want the too-slow error", last)
+	}
+	waitFor(t, "the watcher to go", func() bool { return srv.Stats().Watchers == 0 && h.hub.Watchers() == 0 })
 }

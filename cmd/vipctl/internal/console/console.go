@@ -87,12 +87,6 @@ func New(c *cluster.Cluster, opts Options) *Console {
 	for _, p := range c.Pairs {
 		up := ui.Pair{Name: p.Name, VIP: p.VIP.Addr().String()}
 		vipd := feed.Vipd{Command: p.Vipd, Socket: p.Socket}
-		var peers []*feed.Node
-		refreshPeers := func() {
-			for _, f := range peers {
-				f.Refresh()
-			}
-		}
 		for _, n := range p.Nodes {
 			cfg := opts.SSH
 			cfg.Target, cfg.Sudo, cfg.Confirm = n.Target, p.Sudo, nil
@@ -105,9 +99,8 @@ func New(c *cluster.Cluster, opts Options) *Console {
 			conn := ssh.New(cfg)
 			f := feed.NewNode(feed.NodeConfig{
 				Name: n.Name, Host: n.Target, Remote: conn, Vipd: vipd,
-				StatusEvery: opts.StatusEvery, RetryMax: opts.RetryMax, OnTransition: refreshPeers, Logger: log.With("pair", p.Name),
+				StatusEvery: opts.StatusEvery, RetryMax: opts.RetryMax, Logger: log.With("pair", p.Name),
 			})
-			peers = append(peers, f)
 			con.gate.Add(p.Name, n.Name, n.Target, conn, vipd, &cfg)
 			con.ssh = append(con.ssh, cfg)
 			con.tasks = append(con.tasks, f)

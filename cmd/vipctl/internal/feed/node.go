@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,11 +14,11 @@ import (
 	"github.com/vipkit/vip/ui"
 )
 
-// Remote is an SSH link kept up by its Run, as *ssh.Conn is.
+// Remote is an SSH link kept up by its Run, as *ssh.Conn is. A Node only
+// streams over it: the watch brings statuses too.
 type Remote interface {
 	Run(ctx context.Context) error
 	Updates() <-chan ssh.State
-	Exec(ctx context.Context, cmd string) ([]byte, error)
 	Stream(ctx context.Context, cmd string) (io.ReadCloser, error)
 }
 
@@ -28,7 +27,6 @@ var _ Remote = (*ssh.Conn)(nil)
 // Defaults of NodeConfig.
 const (
 	DefaultStatusEvery = time.Second
-	DefaultStatusWait  = 10 * time.Second
 	DefaultRetryMin    = time.Second
 	DefaultRetryMax    = 30 * time.Second
 )
@@ -40,21 +38,16 @@ type NodeConfig struct {
 	Remote Remote // the link; Node runs it
 	Vipd   Vipd
 
-	// StatusEvery is how often `vipd status --json` refreshes counters
-	// and advert ages while the watch runs (default DefaultStatusEvery: a
-	// short command on a session of the open link); negative: only after
-	// transitions.
+	// StatusEvery is how often vipd sends a status on the watch (`vipd
+	// watch --status-every`), besides one right after each transition:
+	// counters, advert ages and vip_present stay current with no command
+	// run in a loop. Default DefaultStatusEvery; vipd takes at least
+	// 100 ms. Negative: none, the events alone (vip_present then stays as
+	// the snapshot had it).
 	StatusEvery time.Duration
-	// StatusWait bounds one status request.
-	StatusWait time.Duration
 	// RetryMin and RetryMax pace restarting a watch that ended while the
 	// link is up (vipd restarting, or missing).
 	RetryMin, RetryMax time.Duration
-
-	// OnTransition is called after each transition of the node, on Run's
-	// goroutine; it must not block. The console refreshes the peers with it:
-	// what they know of the master changed too.
-	OnTransition func()
 
 	Logger *slog.Logger
 }
@@ -64,7 +57,6 @@ type Node struct {
 	cfg     NodeConfig
 	log     *slog.Logger
 	updates chan ui.Update
-	poke    chan struct{} // Refresh
 }
 
 var _ ui.Feed = (*Node)(nil)
@@ -73,9 +65,6 @@ var _ ui.Feed = (*Node)(nil)
 func NewNode(cfg NodeConfig) *Node {
 	if cfg.StatusEvery == 0 {
 		cfg.StatusEvery = DefaultStatusEvery
-	}
-	if cfg.StatusWait <= 0 {
-		cfg.StatusWait = DefaultStatusWait
 	}
 	if cfg.RetryMin <= 0 {
 		cfg.RetryMin = DefaultRetryMin
@@ -90,7 +79,7 @@ func NewNode(cfg NodeConfig) *Node {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Node{cfg: cfg, log: log.With("node", cfg.Name), updates: make(chan ui.Update), poke: make(chan struct{}, 1)}
+	return &Node{cfg: cfg, log: log.With("node", cfg.Name), updates: make(chan ui.Update)}
 }
 
 // Node implements ui.Feed.
@@ -99,23 +88,10 @@ func (n *Node) Node() string { return n.cfg.Name }
 // Updates implements ui.Feed. It is closed when Run returns.
 func (n *Node) Updates() <-chan ui.Update { return n.updates }
 
-// Refresh asks for a status soon, if the watch runs. It never blocks.
-func (n *Node) Refresh() {
-	select {
-	case n.poke <- struct{}{}:
-	default:
-	}
-}
-
 // streamMsg is a line of the watch, or its end.
 type streamMsg struct {
 	ev  control.Event
 	end bool
-	err error
-}
-
-type statusMsg struct {
-	st  control.Status
 	err error
 }
 
@@ -133,25 +109,14 @@ func (n *Node) Run(ctx context.Context) error {
 	wg.Go(func() { linkErr <- n.cfg.Remote.Run(ctx) })
 	states := n.cfg.Remote.Updates()
 	events := make(chan streamMsg)
-	statuses := make(chan statusMsg)
 
 	var (
-		connected  bool
-		streaming  bool
-		retry      *time.Timer
-		retryC     <-chan time.Time
-		failures   int // watches in a row that ended without a snapshot
-		watched    bool
-		lastTrans  time.Time // of the last transition: an older status is stale
-		statusBusy bool
-		statusMore bool // another status is wanted when the current one is back
+		connected bool
+		streaming bool
+		retry     *time.Timer
+		retryC    <-chan time.Time
+		failures  int // watches in a row that ended without a snapshot
 	)
-	var refresh <-chan time.Time
-	if n.cfg.StatusEvery > 0 {
-		t := time.NewTicker(n.cfg.StatusEvery)
-		defer t.Stop()
-		refresh = t.C
-	}
 	defer func() {
 		if retry != nil {
 			retry.Stop()
@@ -159,28 +124,8 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 
 	startWatch := func() {
-		streaming, watched = true, false
+		streaming = true
 		wg.Go(func() { n.watch(ctx, events) })
-	}
-	askStatus := func() {
-		if statusBusy {
-			statusMore = true
-			return
-		}
-		statusBusy = true
-		wg.Go(func() {
-			sctx, scancel := context.WithTimeout(ctx, n.cfg.StatusWait)
-			defer scancel()
-			out, err := n.cfg.Remote.Exec(sctx, n.cfg.Vipd.Status())
-			var st control.Status
-			if err == nil {
-				st, err = control.DecodeStatus(bytes.NewReader(out))
-			}
-			select {
-			case statuses <- statusMsg{st: st, err: err}:
-			case <-ctx.Done():
-			}
-		})
 	}
 
 	for {
@@ -211,13 +156,14 @@ func (n *Node) Run(ctx context.Context) error {
 				ev := m.ev
 				switch ev.Type {
 				case control.EventSnapshot:
-					failures, watched = 0, true
-				case control.EventTransition:
-					lastTrans = ev.Time
-					askStatus()
-					if n.cfg.OnTransition != nil {
-						n.cfg.OnTransition()
-					}
+					failures = 0
+				case control.EventStatus:
+					// A status as `vipd status` prints it. vipd sends
+					// the one after a transition once it shows the
+					// transition, and the stream keeps them in order,
+					// so none is older than a transition before it.
+					n.send(ctx, ui.Update{Status: ev.Status})
+					continue
 				}
 				n.send(ctx, ui.Update{Event: &ev})
 				continue
@@ -245,41 +191,11 @@ func (n *Node) Run(ctx context.Context) error {
 			if connected && !streaming {
 				startWatch()
 			}
-
-		case <-refresh:
-			if streaming && watched {
-				askStatus()
-			}
-
-		case <-n.poke:
-			if streaming && watched {
-				askStatus()
-			}
-
-		case r := <-statuses:
-			statusBusy = false
-			switch {
-			case r.err != nil:
-				// A lost link says so itself; a watch that fails
-				// will say why.
-				if connected && streaming && !errors.Is(r.err, ssh.ErrDisconnected) && ctx.Err() == nil {
-					n.send(ctx, ui.Update{Err: Explain(n.cfg.Host, r.err)})
-				}
-			case r.st.Time.Before(lastTrans):
-				statusMore = true // taken before the last transition
-			default:
-				st := r.st
-				n.send(ctx, ui.Update{Status: &st})
-			}
-			if statusMore && streaming {
-				statusMore = false
-				askStatus()
-			}
 		}
 	}
 }
 
-// watch streams `vipd watch --json` until it ends, sending each event and
+// watch streams `vipd watch --json --status-every ...` until it ends, sending each event and
 // then the end.
 func (n *Node) watch(ctx context.Context, out chan<- streamMsg) {
 	send := func(m streamMsg) bool {
@@ -290,7 +206,7 @@ func (n *Node) watch(ctx context.Context, out chan<- streamMsg) {
 			return false
 		}
 	}
-	rc, err := n.cfg.Remote.Stream(ctx, n.cfg.Vipd.Watch())
+	rc, err := n.cfg.Remote.Stream(ctx, n.cfg.Vipd.Watch(n.cfg.StatusEvery))
 	if err != nil {
 		send(streamMsg{end: true, err: err})
 		return

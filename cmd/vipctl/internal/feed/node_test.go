@@ -71,22 +71,22 @@ func TestNodeWatch(t *testing.T) {
 	snap := control.Event{Time: t0, Type: control.EventSnapshot, Snapshot: ptr(status(control.StateBackup, false, t0))}
 	trans := control.Event{Time: t0.Add(time.Millisecond), Type: control.EventTransition, Instance: "VI_1",
 		From: control.StateBackup, To: control.StateMaster, Master: netip.MustParseAddr("198.51.100.11"), Reason: "master down"}
+	// vipd's status right after the transition: it shows it.
+	after := control.Event{Time: t0.Add(2 * time.Millisecond), Type: control.EventStatus,
+		Status: ptr(status(control.StateMaster, true, t0.Add(2*time.Millisecond)))}
 	var log vipdLog
 	_, cfg := server(t, func(ctx context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
 		log.add(cmd)
 		switch cmd {
-		case "vipd watch --json -socket /run/other.sock":
-			io.WriteString(stdout, line(t, snap)+"\n"+line(t, trans)) // a blank line is skipped
+		case "vipd watch --json --status-every 1s -socket /run/other.sock":
+			io.WriteString(stdout, line(t, snap)+"\n"+line(t, trans)+line(t, after)) // a blank line is skipped
 			<-ctx.Done()
-			return 0
-		case "vipd status --json -socket /run/other.sock":
-			io.WriteString(stdout, line(t, status(control.StateMaster, true, time.Now())))
 			return 0
 		}
 		fmt.Fprintf(stderr, "unexpected %q\n", cmd)
 		return 2
 	})
-	c := runNode(t, cfg, NodeConfig{Vipd: Vipd{Socket: "/run/other.sock"}, StatusEvery: -1})
+	c := runNode(t, cfg, NodeConfig{Vipd: Vipd{Socket: "/run/other.sock"}})
 	c.next("connected", func(u ui.Update) bool { return u.Conn != nil && u.Conn.Connected })
 	u := c.next("snapshot", func(u ui.Update) bool { return u.Event != nil })
 	if u.Event.Type != control.EventSnapshot || u.Event.Snapshot.Instances[0].State != control.StateBackup {
@@ -96,9 +96,10 @@ func TestNodeWatch(t *testing.T) {
 	if u.Event.Type != control.EventTransition || u.Event.To != control.StateMaster {
 		t.Fatalf("second event = %+v, want the transition to MASTER", u.Event)
 	}
-	// The transition is cross-checked by a status: did the VIP follow?
-	u = c.next("status", func(u ui.Update) bool { return u.Status != nil || u.Err != nil })
-	if u.Err != nil || !u.Status.Instances[0].VIPPresent {
+	// The transition is cross-checked by the stream's status: did the VIP
+	// follow?
+	u = c.next("status", func(u ui.Update) bool { return u.Status != nil || u.Err != nil || u.Event != nil })
+	if u.Status == nil || !u.Status.Instances[0].VIPPresent {
 		t.Fatalf("after the transition got %+v, want a status with vip_present", u)
 	}
 	for _, u := range c.got {
@@ -106,9 +107,51 @@ func TestNodeWatch(t *testing.T) {
 			t.Errorf("unexpected error %v", u.Err)
 		}
 	}
-	cmds := log.list()
-	if len(cmds) != 2 {
-		t.Errorf("vipd ran %q, want one watch and one status", cmds)
+	if cmds := log.list(); len(cmds) != 1 {
+		t.Errorf("vipd ran %q, want the watch alone", cmds)
+	}
+}
+
+// With no transition at all the console still gets fresh statuses, from
+// the watch alone: no `vipd status` runs on the node.
+func TestNodeStatusStream(t *testing.T) {
+	t0 := time.Now()
+	const n = 5
+	var log vipdLog
+	_, cfg := server(t, func(ctx context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
+		log.add(cmd)
+		if cmd != "vipd watch --json --status-every 200ms" {
+			fmt.Fprintf(stderr, "unexpected %q\n", cmd)
+			return 2
+		}
+		io.WriteString(stdout, line(t, control.Event{Time: t0, Type: control.EventSnapshot, Snapshot: ptr(status(control.StateBackup, false, t0))}))
+		for i := 1; i <= n; i++ {
+			at := t0.Add(time.Duration(i) * 200 * time.Millisecond)
+			st := status(control.StateBackup, false, at)
+			st.Instances[0].Stats.AdvertRcvd = uint64(i)
+			io.WriteString(stdout, line(t, control.Event{Time: at, Type: control.EventStatus, Status: &st}))
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+				return 0
+			}
+		}
+		<-ctx.Done()
+		return 0
+	})
+	c := runNode(t, cfg, NodeConfig{StatusEvery: 200 * time.Millisecond})
+	c.next("snapshot", func(u ui.Update) bool { return u.Event != nil })
+	for i := 1; i <= n; i++ {
+		u := c.next(fmt.Sprintf("status %d", i), func(u ui.Update) bool { return u.Status != nil || u.Event != nil || u.Err != nil })
+		if u.Status == nil {
+			t.Fatalf("update %+v; want status %d", u, i)
+		}
+		if got := u.Status.Instances[0].Stats.AdvertRcvd; got != uint64(i) {
+			t.Fatalf("status %d says %d adverts; want %d", i, got, i)
+		}
+	}
+	if cmds := log.list(); len(cmds) != 1 {
+		t.Errorf("vipd ran %q, want the watch alone", cmds)
 	}
 }
 
@@ -153,6 +196,16 @@ func TestNodeFailures(t *testing.T) {
 			again: true,
 		},
 		{
+			name: "vipd without status events",
+			watch: func(_ context.Context, _, stderr io.Writer) int {
+				io.WriteString(stderr, "flag provided but not defined: -status-every\nUsage of vipd watch:\n")
+				return 2
+			},
+			want:  "too old for this console (its watch has no --status-every): upgrade vipd",
+			check: func(err error) bool { var e *ssh.ExitError; return errors.As(err, &e) && e.Status == 2 },
+			again: true,
+		},
+		{
 			name: "vipd not running",
 			watch: func(_ context.Context, _, stderr io.Writer) int {
 				io.WriteString(stderr, "vipd watch: vipd is not running (nothing listens on /run/vipd/control.sock)\n")
@@ -187,13 +240,13 @@ func TestNodeFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var watches atomic.Int32
 			_, cfg := server(t, func(ctx context.Context, cmd string, stdout, stderr io.Writer, _ io.Reader) int {
-				if cmd != "vipd watch --json" {
+				if cmd != "vipd watch --json --status-every 1s" {
 					return 2
 				}
 				watches.Add(1)
 				return tc.watch(ctx, stdout, stderr)
 			})
-			c := runNode(t, cfg, NodeConfig{StatusEvery: -1})
+			c := runNode(t, cfg, NodeConfig{})
 			u := c.next("error", func(u ui.Update) bool { return u.Err != nil })
 			if !strings.Contains(u.Err.Error(), tc.want) || !tc.check(u.Err) {
 				t.Errorf("error = %v (%T), want %q", u.Err, errors.Unwrap(u.Err), tc.want)
@@ -255,9 +308,9 @@ func TestNodesIndependent(t *testing.T) {
 		<-ctx.Done()
 		return 0
 	})
-	a := runNode(t, cfgStalled, NodeConfig{Name: "a", StatusEvery: -1})
-	b := runNode(t, cfgBroken, NodeConfig{Name: "b", StatusEvery: -1})
-	g := runNode(t, cfgGood, NodeConfig{Name: "g", StatusEvery: -1})
+	a := runNode(t, cfgStalled, NodeConfig{Name: "a"})
+	b := runNode(t, cfgBroken, NodeConfig{Name: "b"})
+	g := runNode(t, cfgGood, NodeConfig{Name: "g"})
 	a.next("a's snapshot", func(u ui.Update) bool { return u.Event != nil })
 	stalled.Stall()
 	defer stalled.Resume()
@@ -283,14 +336,18 @@ func TestQuoteAndLines(t *testing.T) {
 	}
 	v := Vipd{}
 	for got, want := range map[string]string{
-		v.Watch():  "vipd watch --json",
-		v.Status(): "vipd status --json",
-		Vipd{Socket: control.DefaultSocketPath}.Watch(): "vipd watch --json",
-		Vipd{Socket: "/s"}.Status():                     "vipd status --json -socket /s",
-		Vipd{Command: "/opt/vip/bin/vipd"}.Watch():      "/opt/vip/bin/vipd watch --json",
-		v.Fault("VI_1", "drill", "alice"):               "vipd ctl fault --reason drill -i VI_1 --by alice",
-		v.Fault("", "a drill", "alice via x"):           "vipd ctl fault --reason 'a drill' --by 'alice via x'",
-		v.Resume("", "bob"):                             "vipd ctl resume --by bob",
+		v.Watch(0):                      "vipd watch --json",
+		v.Watch(-1):                     "vipd watch --json",
+		v.Watch(time.Second):            "vipd watch --json --status-every 1s",
+		v.Watch(250 * time.Millisecond): "vipd watch --json --status-every 250ms",
+		v.Status():                      "vipd status --json",
+		Vipd{Socket: control.DefaultSocketPath}.Watch(time.Second): "vipd watch --json --status-every 1s",
+		Vipd{Socket: "/s"}.Status():                                "vipd status --json -socket /s",
+		Vipd{Socket: "/s"}.Watch(time.Second):                      "vipd watch --json --status-every 1s -socket /s",
+		Vipd{Command: "/opt/vip/bin/vipd"}.Watch(0):                "/opt/vip/bin/vipd watch --json",
+		v.Fault("VI_1", "drill", "alice"):                          "vipd ctl fault --reason drill -i VI_1 --by alice",
+		v.Fault("", "a drill", "alice via x"):                      "vipd ctl fault --reason 'a drill' --by 'alice via x'",
+		v.Resume("", "bob"):                                        "vipd ctl resume --by bob",
 	} {
 		if got != want {
 			t.Errorf("got %s, want %s", got, want)

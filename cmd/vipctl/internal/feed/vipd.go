@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/vipkit/vip/node/control"
 	"github.com/vipkit/vip/ssh"
@@ -35,8 +36,15 @@ func (v Vipd) line(args ...string) string {
 	return strings.Join(cmd, " ")
 }
 
-// Watch is `vipd watch --json`.
-func (v Vipd) Watch() string { return v.line("watch", "--json") }
+// Watch is `vipd watch --json --status-every EVERY`: the events, and a
+// status every EVERY and after each transition. EVERY <= 0 leaves the flag
+// out: the events alone.
+func (v Vipd) Watch(every time.Duration) string {
+	if every <= 0 {
+		return v.line("watch", "--json")
+	}
+	return v.line("watch", "--json", "--status-every", every.String())
+}
 
 // Status is `vipd status --json`.
 func (v Vipd) Status() string { return v.line("status", "--json") }
@@ -104,6 +112,9 @@ func Explain(host string, err error) error {
 		return fmt.Errorf("vipd on %s too new for this console: %w", host, err)
 	case errors.As(err, &version):
 		return fmt.Errorf("vipd on %s too old for this console: %w", host, err)
+	case errors.As(err, &exit) && exit.Status == 2 && strings.Contains(exit.Stderr, "-status-every"):
+		// Its CLI refuses the flag: vipd from before status events.
+		return fmt.Errorf("vipd on %s too old for this console (its watch has no --status-every): upgrade vipd: %w", host, err)
 	case errors.As(err, &exit) && exit.Status == 127:
 		return fmt.Errorf("vipd not installed on %s (or not in the PATH of %s): %w", host, exit.User, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
