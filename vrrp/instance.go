@@ -721,6 +721,9 @@ func (i *Instance) transition(now time.Time, a action) {
 	}
 	i.log.Log(context.Background(), level, "VRRP state change",
 		"from", a.from, "to", a.to, "reason", a.reason, "master", a.master)
+	// Whoever reads the event may ask for Status at once: it must show the
+	// new state already, not the one before this step.
+	i.publish()
 	select {
 	case i.events <- Event{Time: now, From: a.from, To: a.to, Reason: a.reason, Master: a.master}:
 	default:

@@ -33,15 +33,23 @@ type Budget struct {
 
 // TrackBudget is the failover time when a tracked check fails.
 type TrackBudget struct {
-	Name    string
-	Nginx   bool
-	Detect  time.Duration // interval*fall + timeout
+	Name  string
+	Nginx bool
+	// Detect is how long a failure takes to count: interval*fall +
+	// timeout. A vipd_nginx_check with a pid file watches the master and
+	// checks the moment it dies: interval*(fall-1) for a dead nginx.
+	Detect  time.Duration
 	Restart time.Duration // vipd_nginx_check: the restart attempt's deadline
 	// Total is Detect + Restart + Skew_Time for weight 0 (FAULT). For a
 	// non-zero weight it is Detect + advert_int + preempt_delay, the time
 	// for a preempting peer to see the lower priority; 0 under nopreempt,
 	// where no handover happens.
 	Total time.Duration
+	// Hang is a vipd_nginx_check's budget for an nginx that lives but
+	// does not answer (weight 0, with a url): interval*fall + timeout +
+	// Skew_Time; with no pid file to show the master alive, the restart
+	// attempt too.
+	Hang  time.Duration
 	Fault bool // weight 0: a failure puts the instance in FAULT
 }
 
@@ -54,8 +62,16 @@ func (c *Config) Budget(in *Instance) Budget {
 		tb := TrackBudget{Name: t.Name, Nginx: t.Nginx, Fault: t.Weight == 0}
 		if t.Nginx {
 			if k := c.NginxCheck(t.Name); k != nil {
-				tb.Detect = k.Interval*time.Duration(k.Fall) + k.Timeout
-				tb.Restart = k.RestartDeadline
+				hang := k.Interval*time.Duration(k.Fall) + k.Timeout
+				tb.Detect, tb.Restart = hang, k.RestartDeadline
+				if k.PIDFile != "" {
+					tb.Detect = k.Interval * time.Duration(k.Fall-1)
+				} else {
+					hang += k.RestartDeadline
+				}
+				if tb.Fault && k.URL != "" {
+					tb.Hang = hang + skew
+				}
 			}
 		} else if s := c.Script(t.Name); s != nil {
 			tb.Detect = s.Interval*time.Duration(s.Fall) + s.Timeout
@@ -197,8 +213,15 @@ func (c *Config) explainInstance(e *explainer, in *Instance) {
 	e.budget("silent crash", "3×"+seconds(in.AdvertInt)+"s + Skew_Time", b.MasterDown)
 	for _, t := range b.Tracks {
 		formula := "undefined check"
-		if k := c.NginxCheck(t.Name); t.Nginx && k != nil {
+		k := c.NginxCheck(t.Name)
+		if t.Nginx && k != nil {
 			formula = fmt.Sprintf("%ss×%d + %ss", seconds(k.Interval), k.Fall, seconds(k.Timeout))
+			if k.PIDFile != "" {
+				formula = "at once (pid watched)"
+				if k.Fall > 1 {
+					formula = fmt.Sprintf("%ss×%d", seconds(k.Interval), k.Fall-1)
+				}
+			}
 			if t.Restart > 0 {
 				formula += fmt.Sprintf(" + %ss restart", seconds(t.Restart))
 			}
@@ -212,6 +235,13 @@ func (c *Config) explainInstance(e *explainer, in *Instance) {
 		switch {
 		case t.Fault:
 			e.budget(what, formula+" + Skew_Time", t.Total)
+			if t.Hang > 0 {
+				hang := fmt.Sprintf("%ss×%d + %ss + Skew_Time", seconds(k.Interval), k.Fall, seconds(k.Timeout))
+				if k.PIDFile == "" {
+					hang = fmt.Sprintf("%ss×%d + %ss + %ss restart + Skew_Time", seconds(k.Interval), k.Fall, seconds(k.Timeout), seconds(t.Restart))
+				}
+				e.budget("nginx hangs ("+t.Name+")", hang, t.Hang)
+			}
 		case in.Nopreempt:
 			e.printf("    %-22s %s\n", what, "no handover: the weight lowers priority, but nopreempt keeps the peer from taking over")
 		default:

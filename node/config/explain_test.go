@@ -77,7 +77,34 @@ vrrp_instance VI_1 {
 				Skew: 7812 * time.Microsecond, Handover: 7812 * time.Microsecond,
 				MasterDown: 3007812 * time.Microsecond,
 				Tracks: []TrackBudget{{Name: "ng", Nginx: true, Detect: 400 * time.Millisecond,
-					Restart: time.Second, Total: 1407812 * time.Microsecond, Fault: true}},
+					Restart: time.Second, Total: 1407812 * time.Microsecond, Hang: 1407812 * time.Microsecond, Fault: true}},
+			},
+		},
+		{
+			name: "nginx guard with a pid file: death seen at once, a hang not restarted",
+			conf: `vipd_nginx_check ng {
+    url http://127.0.0.1/
+    pidfile /run/nginx.pid
+    interval 0.2
+    timeout 0.15
+    restart_deadline 1
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 60
+    nopreempt
+    virtual_ipaddress {
+        198.51.100.10
+    }
+    track_script {
+        ng
+    }
+}`,
+			want: Budget{
+				Skew: 609375 * time.Microsecond, Handover: 609375 * time.Microsecond,
+				MasterDown: 3609375 * time.Microsecond,
+				Tracks: []TrackBudget{{Name: "ng", Nginx: true, Detect: 0,
+					Restart: time.Second, Total: 1609375 * time.Microsecond, Hang: 959375 * time.Microsecond, Fault: true}},
 			},
 		},
 		{
@@ -154,7 +181,8 @@ func TestExplain(t *testing.T) {
 			contains: []string{
 				"  priority             254\n",
 				"    Skew_Time              (256-254)/256 s                              0.008s\n",
-				"    nginx dies (nginx)     0.2s×2 + 0.2s + 1s restart + Skew_Time       1.608s\n",
+				"    nginx dies (nginx)     0.2s×1 + 1s restart + Skew_Time              1.208s\n",
+				"    nginx hangs (nginx)    0.2s×2 + 0.2s + Skew_Time                    0.608s\n",
 				"  start_command        systemctl start nginx\n",
 			},
 			absent: []string{"hint:"},
