@@ -206,7 +206,7 @@ func (u *unit) runOnce(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	v, err := openVIPs(sys, s.VIPs)
+	v, err := openVIPs(sys, s.VIPs, u.log)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
@@ -39,13 +40,27 @@ type LinkWatcher interface {
 	WatchLinks(changed func()) (stop func(), err error)
 }
 
+// SocketDropper is a System that can drop the TCP connections bound to an
+// address. vipd drops those bound to a VIP when it gives the VIP up and
+// again before it takes it: a connection left from an earlier tenure (a
+// client that gave up while nginx hung, an answer sent after the VIP left)
+// retransmits for minutes with nobody to hear it, and when the VIP comes
+// back, a busy client that reuses its port has its SYN answered with that
+// old connection's ACK and waits a second to retry.
+type SocketDropper interface {
+	// DropSockets drops every TCP connection whose local address is
+	// addr, listening sockets excepted, and says how many it dropped.
+	DropSockets(addr netip.Addr) (int, error)
+}
+
 // OS is the System of the host, in the network namespace of the calling
 // process: vipd started with `ip netns exec` works inside it.
 type OS struct{}
 
 var (
-	_ System      = OS{}
-	_ LinkWatcher = OS{}
+	_ System        = OS{}
+	_ LinkWatcher   = OS{}
+	_ SocketDropper = OS{}
 )
 
 // Listen implements System.
@@ -110,6 +125,8 @@ type vips struct {
 	addr    map[netip.Prefix]vrrp.Addresser
 	ann     map[netip.Addr]vrrp.Announcer
 	closers []io.Closer
+	drop    SocketDropper // nil: the System cannot
+	log     *slog.Logger
 }
 
 var (
@@ -118,8 +135,9 @@ var (
 )
 
 // openVIPs opens an Addresser and an Announcer per interface of vs.
-func openVIPs(sys System, vs []vipSpec) (*vips, error) {
-	v := &vips{addr: map[netip.Prefix]vrrp.Addresser{}, ann: map[netip.Addr]vrrp.Announcer{}}
+func openVIPs(sys System, vs []vipSpec, log *slog.Logger) (*vips, error) {
+	v := &vips{addr: map[netip.Prefix]vrrp.Addresser{}, ann: map[netip.Addr]vrrp.Announcer{}, log: log}
+	v.drop, _ = sys.(SocketDropper)
 	byDev := map[string][]vipSpec{}
 	var devs []string
 	for _, s := range vs {
@@ -176,6 +194,7 @@ func (v *vips) AddAddress(p netip.Prefix) error {
 	if err != nil {
 		return err
 	}
+	v.dropSockets(p.Addr(), "taking the VIP")
 	return a.AddAddress(p)
 }
 
@@ -186,7 +205,25 @@ func (v *vips) RemoveAddress(p netip.Prefix) error {
 	if err != nil {
 		return err
 	}
-	return a.RemoveAddress(p)
+	err = a.RemoveAddress(p)
+	v.dropSockets(p.Addr(), "giving the VIP up")
+	return err
+}
+
+// dropSockets drops the connections bound to addr (see SocketDropper).
+// Failing to is logged, never in the way of moving the VIP.
+func (v *vips) dropSockets(addr netip.Addr, why string) {
+	if v.drop == nil {
+		return
+	}
+	n, err := v.drop.DropSockets(addr)
+	if err != nil {
+		v.log.Warn("failed to drop the connections bound to the VIP", "vip", addr, "when", why, "dropped", n, "err", err)
+		return
+	}
+	if n > 0 {
+		v.log.Info("dropped connections left bound to the VIP", "vip", addr, "when", why, "dropped", n)
+	}
 }
 
 func (v *vips) HasAddress(p netip.Prefix) (bool, error) {

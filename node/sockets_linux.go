@@ -1,0 +1,113 @@
+//go:build linux
+
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// DropSockets implements SocketDropper with sock_diag: one dump of the TCP
+// sockets whose local address is addr (filtered in the kernel, so a busy
+// host costs no more than an idle one), then SOCK_DESTROY for each. Listening
+// sockets are kept: nginx may listen on the VIP itself.
+func (OS) DropSockets(addr netip.Addr) (int, error) {
+	if !addr.Is4() {
+		return 0, nil
+	}
+	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, nil)
+	if err != nil {
+		return 0, fmt.Errorf("failed to open sock_diag: %w", err)
+	}
+	defer c.Close()
+	msgs, err := c.Execute(netlink.Message{
+		Header: netlink.Header{Type: sockDiagByFamily, Flags: netlink.Request | netlink.Dump},
+		Data:   append(diagReq(connStates, nil), localFilter(addr)...),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to list the sockets on %s: %w", addr, err)
+	}
+	n := 0
+	var errs []error
+	for _, m := range msgs {
+		state, id, ok := parseDiagMsg(m.Data)
+		if !ok {
+			continue
+		}
+		_, err := c.Execute(netlink.Message{
+			Header: netlink.Header{Type: sockDestroy, Flags: netlink.Request | netlink.Acknowledge},
+			Data:   diagReq(1<<state, id),
+		})
+		switch {
+		case err == nil:
+			n++
+		case errors.Is(err, unix.ENOENT): // closed meanwhile
+		default:
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("failed to drop %d of the sockets on %s: %w", len(errs), addr, errs[0])
+	}
+	return n, nil
+}
+
+// sock_diag's message types and layouts (linux/sock_diag.h, inet_diag.h).
+const (
+	sockDiagByFamily = 20
+	sockDestroy      = 21
+
+	diagSockIDLen = 48 // struct inet_diag_sockid
+	diagMsgLen    = 72 // struct inet_diag_msg
+
+	attrBytecode = 1 // INET_DIAG_REQ_BYTECODE
+	bcSCond      = 7 // INET_DIAG_BC_S_COND: the local address matches
+
+	tcpListen = 10
+)
+
+// connStates are every TCP state but LISTEN (and CLOSE, which has no peer).
+const connStates = 0xfff &^ (1<<tcpListen | 1<<7)
+
+// diagReq is a struct inet_diag_req_v2 for TCP over IPv4, with id (a
+// struct inet_diag_sockid, as a dump returned it) or zeros.
+func diagReq(states uint32, id []byte) []byte {
+	b := make([]byte, 8+diagSockIDLen)
+	b[0], b[1] = unix.AF_INET, unix.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(b[4:], states)
+	copy(b[8:], id)
+	return b
+}
+
+// localFilter is the bytecode attribute "local address is addr, any port":
+// one S_COND op, whose yes jumps to the end (accept) and whose no jumps
+// past it (reject), as ss encodes it.
+func localFilter(addr netip.Addr) []byte {
+	const opLen, condLen = 4, 8
+	bcLen := opLen + condLen + 4
+	b := make([]byte, 4+bcLen)
+	binary.NativeEndian.PutUint16(b[0:], uint16(4+bcLen)) // nlattr
+	binary.NativeEndian.PutUint16(b[2:], attrBytecode)
+	op := b[4:]
+	op[0], op[1] = bcSCond, byte(bcLen)
+	binary.NativeEndian.PutUint16(op[2:], uint16(bcLen+4))
+	cond := op[opLen:]
+	cond[0], cond[1] = unix.AF_INET, 32                 // family, prefix length
+	binary.NativeEndian.PutUint32(cond[4:], ^uint32(0)) // port -1: any
+	a := addr.As4()
+	copy(cond[condLen:], a[:])
+	return b
+}
+
+// parseDiagMsg returns a struct inet_diag_msg's state and socket id.
+func parseDiagMsg(b []byte) (state uint8, id []byte, ok bool) {
+	if len(b) < diagMsgLen || b[0] != unix.AF_INET {
+		return 0, nil, false
+	}
+	return b[1], b[4 : 4+diagSockIDLen], true
+}

@@ -1,0 +1,88 @@
+package node_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vipkit/vip/fixtures/netns"
+	"github.com/vipkit/vip/node"
+)
+
+// DropSockets, in a lab node's namespace: the connections bound to the
+// address are reset, the listener on it keeps serving, and connections on
+// another address are left alone.
+func TestDropSockets(t *testing.T) {
+	netns.Require(t)
+	lab := netns.New(t, netns.Config{Nodes: 1})
+	n := lab.Nodes[0]
+	err := n.Do(func() error {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		other, err := net.Listen("tcp", n.Addr.String()+":0")
+		if err != nil {
+			return err
+		}
+		defer other.Close()
+		dial := func(l net.Listener) (net.Conn, net.Conn, error) {
+			c, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				return nil, nil, err
+			}
+			s, err := l.Accept()
+			return c, s, err
+		}
+		c1, s1, err := dial(ln)
+		if err != nil {
+			return err
+		}
+		defer c1.Close()
+		defer s1.Close()
+		c2, s2, err := dial(other)
+		if err != nil {
+			return err
+		}
+		defer c2.Close()
+		defer s2.Close()
+
+		dropped, err := node.OS{}.DropSockets(netip.MustParseAddr("127.0.0.1"))
+		if err != nil {
+			return err
+		}
+		// Both ends of c1/s1 are bound to 127.0.0.1, but dropping one
+		// resets the other: it is gone by its turn.
+		if dropped < 1 || dropped > 2 {
+			t.Errorf("dropped %d sockets, want 1 or 2", dropped)
+		}
+		c1.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c1.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.ECONNABORTED) && err != io.EOF {
+			t.Errorf("read on a dropped connection: %v, want it reset", err)
+		}
+		// The listener lives, and the other address's connection too.
+		c3, s3, err := dial(ln)
+		if err != nil {
+			t.Errorf("the listener on the address stopped: %v", err)
+		} else {
+			c3.Close()
+			s3.Close()
+		}
+		if _, err := c2.Write([]byte("x")); err != nil {
+			t.Errorf("a connection on another address was dropped: %v", err)
+		}
+		s2.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := s2.Read(make([]byte, 1)); err != nil {
+			t.Errorf("a connection on another address was dropped: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
