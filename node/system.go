@@ -194,7 +194,11 @@ func (v *vips) AddAddress(p netip.Prefix) error {
 	if err != nil {
 		return err
 	}
-	v.dropSockets(p.Addr(), "taking the VIP")
+	// Only connections from an earlier tenure: a VIP already here (kept
+	// across a restart, re-added by a retry) carries live ones.
+	if has, err := a.HasAddress(p); err == nil && !has {
+		v.dropSockets(p.Addr(), "taking the VIP")
+	}
 	return a.AddAddress(p)
 }
 
