@@ -31,12 +31,11 @@ type PIDWatch struct {
 	cancel func()        // stops the current watch
 	exited chan struct{} // capacity 1
 	fired  atomic.Bool   // the watched process exited: re-arm even for the same (reused) pid
-	watch  func(pid int, exited func()) (cancel func(), err error)
 }
 
 // NewPIDWatch watches the master named by the pid file.
 func NewPIDWatch(p PIDFile) *PIDWatch {
-	return &PIDWatch{PIDFile: p, exited: make(chan struct{}, 1), watch: watchPID}
+	return &PIDWatch{PIDFile: p, exited: make(chan struct{}, 1)}
 }
 
 // Check implements ProcessChecker and arms the watch on a new master.
@@ -49,12 +48,12 @@ func (w *PIDWatch) Check(context.Context) error {
 		return nil
 	}
 	pid, err := w.alive()
-	if err != nil || pid == w.pid && !w.fired.Load() {
+	if err != nil {
 		return err
 	}
 	w.stop()
 	w.fired.Store(false)
-	if cancel, err := w.watch(pid, w.notify); err == nil {
+	if cancel, err := watchPID(pid, w.notify); err == nil {
 		w.pid, w.cancel = pid, cancel
 	}
 	return nil
