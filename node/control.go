@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -28,6 +29,7 @@ func (d *Daemon) Status() control.Status {
 		}
 	}
 	routerID := d.cfg.Global.RouterID
+	loaded := d.loadedConfig()
 	d.mu.Unlock()
 	if routerID == "" {
 		routerID = d.hostname // keepalived's default
@@ -40,6 +42,7 @@ func (d *Daemon) Status() control.Status {
 		PID:         os.Getpid(),
 		Uptime:      control.Millis(now.Sub(d.started)),
 		Instances:   []control.Instance{},
+		Config:      loaded,
 	}
 	for _, u := range units {
 		st.Instances = append(st.Instances, u.status(now))
@@ -53,6 +56,16 @@ func (d *Daemon) Status() control.Status {
 		st.Scripts = append(st.Scripts, cg)
 	}
 	return st
+}
+
+// loadedConfig says which files vipd runs, for a console's consistency
+// check. d.mu is held.
+func (d *Daemon) loadedConfig() *control.LoadedConfig {
+	lc := &control.LoadedConfig{Path: d.opts.ConfigPath, LoadedAt: d.loadedAt, Files: []control.ConfigFile{}}
+	for _, s := range d.cfg.Sources {
+		lc.Files = append(lc.Files, control.ConfigFile{Path: s.Name, Size: s.Size, SHA256: hex.EncodeToString(s.SHA256[:])})
+	}
+	return lc
 }
 
 // Watch implements control.Handler.

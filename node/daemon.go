@@ -16,6 +16,7 @@ import (
 	"github.com/vipkit/vip/node/config"
 	"github.com/vipkit/vip/node/control"
 	"github.com/vipkit/vip/node/guard"
+	"golang.org/x/sync/errgroup"
 )
 
 // Defaults of Options.
@@ -56,17 +57,19 @@ type Daemon struct {
 	hostname string
 	reloads  chan chan error
 	running  atomic.Bool
-	stopped  chan struct{} // closed when Run returns
+	stopped  chan struct{}   // closed when Run returns
+	tasks    *errgroup.Group // Run's: every long-lived part runs on it
+	socks    *sockets        // the advert sockets the instances share
+	vipSocks *vipSockets     // the VIP sockets (netlink, ARP, NDP) they share per interface
 
 	mu         sync.Mutex
 	cfg        *config.Config
-	units      []*unit // in configuration order
+	loadedAt   time.Time // when cfg was loaded
+	units      []*unit   // in configuration order
 	guards     map[string]*guardRun
 	guardOrder []string
 	verdicts   map[string]verdictState
 	links      map[string]linkState
-
-	editGuard func(*guardDef) // tests: replace OS effects of the guards
 }
 
 // linkState is the last seen state of a tracked interface.
@@ -117,12 +120,14 @@ func New(opts Options) (*Daemon, error) {
 		links:    map[string]linkState{},
 	}
 	d.hostname, _ = os.Hostname()
+	d.socks = newSockets(opts.System, d.log)
+	d.vipSocks = newVIPSockets(opts.System)
 	d.notifier = newNotifier(opts.Notify, opts.NotifyTimeout, d.log, d.notified)
 	c, err := d.load()
 	if err != nil {
 		return nil, err
 	}
-	d.cfg = c
+	d.cfg, d.loadedAt = c, time.Now()
 	return d, nil
 }
 
@@ -151,32 +156,32 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return errors.New("vipd daemon is already running or has run")
 	}
 	defer close(d.stopped)
-	nctx, ncancel := context.WithCancel(context.Background())
-	ndone := make(chan struct{})
-	go func() {
-		defer close(ndone)
-		d.notifier.Run(nctx)
-	}()
-	lctx, lcancel := context.WithCancel(ctx)
-	ldone := make(chan struct{})
-	go func() {
-		defer close(ldone)
-		d.watchLinks(lctx)
-	}()
+	// Everything runs on one errgroup: the link watcher, and each
+	// instance and guard (as a task a reload can also stop on its own).
+	// Only a broken invariant makes one of them fail; then vipd stops as
+	// if signalled, and Run returns that error.
+	tasks, tctx := errgroup.WithContext(ctx)
+	d.tasks = tasks
+	// The notifier outlives ctx: the notify_stop scripts of the instances
+	// stopping below must still run.
+	nctx, ncancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer ncancel()
+	tasks.Go(func() error { return d.notifier.Run(nctx) })
+	tasks.Go(func() error { return d.watchLinks(tctx) })
 
 	d.mu.Lock()
 	c := d.cfg
 	d.mu.Unlock()
-	d.apply(ctx, c)
+	d.apply(tctx, c)
 	d.log.Info("vipd running", "config", d.opts.ConfigPath, "instances", len(c.Instances), "version", d.opts.Version)
 
 loop:
 	for {
 		select {
-		case <-ctx.Done():
+		case <-tctx.Done():
 			break loop
 		case reply := <-d.reloads:
-			reply <- d.reload(ctx)
+			reply <- d.reload(tctx)
 		}
 	}
 
@@ -188,18 +193,19 @@ loop:
 		guards = append(guards, g)
 	}
 	d.mu.Unlock()
-	// ctx is done: they are all stopping at once.
+	// tctx is done: they are all stopping at once.
 	for _, u := range units {
 		u.stop()
 	}
 	for _, g := range guards {
-		g.cancel()
-		<-g.done
+		g.task.stop()
 	}
-	lcancel()
-	<-ldone
 	ncancel()
-	<-ndone
+	err := tasks.Wait()
+	if err != nil {
+		d.log.Error("vipd stopped", "err", err)
+		return err
+	}
 	d.log.Info("vipd stopped")
 	return nil
 }
@@ -233,12 +239,30 @@ func (d *Daemon) Reload(ctx context.Context) error {
 
 func (d *Daemon) reload(ctx context.Context) error {
 	c, err := d.load()
+	if err == nil {
+		d.mu.Lock()
+		running := d.cfg
+		d.mu.Unlock()
+		refuse, warns := reloadHazards(running, c, d.opts.System)
+		if len(refuse) > 0 {
+			err = fmt.Errorf("%s", strings.Join(refuse, "\n"))
+		}
+		for _, w := range warns {
+			if err == nil {
+				d.log.Warn("reload", "at", fmt.Sprintf("%s:%d", w.File, w.Line), "msg", w.Msg)
+				d.publish(control.Event{Type: control.EventError, Error: fmt.Sprintf("reload: %s:%d: %s", w.File, w.Line, w.Msg)})
+			}
+		}
+	}
 	if err != nil {
 		d.log.Error("reload refused: keeping the running configuration", "err", err)
 		d.publish(control.Event{Type: control.EventError, Error: "reload refused: " + err.Error()})
 		return err
 	}
 	d.apply(ctx, c)
+	d.mu.Lock()
+	d.loadedAt = time.Now()
+	d.mu.Unlock()
 	return nil
 }
 
@@ -312,6 +336,10 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 			delete(d.verdicts, name)
 		}
 	}
+	for _, u := range stopUnits {
+		u.setGroup(nil) // its last transitions move no group
+	}
+	newSyncGroups(d, c, units)
 	d.cfg, d.units, d.guards, d.guardOrder = c, units, guards, order
 	d.mu.Unlock()
 
@@ -321,10 +349,7 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 		wg.Go(u.stop)
 	}
 	for _, g := range stopGuards {
-		wg.Go(func() {
-			g.cancel()
-			<-g.done
-		})
+		wg.Go(g.task.stop)
 	}
 	wg.Wait()
 	d.pollLinks()
@@ -337,11 +362,19 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 	for _, def := range startDefs {
 		d.startGuard(ctx, def)
 	}
+	d.paceGuards()
 	for _, u := range d.units {
 		d.applySources(u)
 	}
+	for _, u := range d.units {
+		if g := u.syncGroup(); g != nil {
+			g.faultsChanged()
+		} else {
+			u.clearFault(srcSync, "no longer in a vrrp_sync_group")
+		}
+	}
 	for _, u := range startUnits {
-		u.start(ctx)
+		u.start(d.tasks, ctx)
 	}
 	d.log.Info("configuration applied", "kept", kept, "restarted", restarted, "added", added, "removed", removed,
 		"guards_started", len(startDefs), "guards_stopped", len(stopGuards))
@@ -349,30 +382,24 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 
 // startGuard starts the guard of def. d.mu is held.
 func (d *Daemon) startGuard(ctx context.Context, def guardDef) {
-	if d.editGuard != nil {
-		d.editGuard(&def)
+	if ns, ok := d.opts.System.(NginxSystem); ok && def.Nginx {
+		def.NginxC.Process, def.NginxC.Probe, def.NginxC.Runner = ns.NginxGuard(def.Check)
 	}
-	g := &guardRun{def: def, done: make(chan struct{})}
+	g := &guardRun{def: def}
 	c, err := newChecker(def, d.log, func(v guard.Verdict, reason string) { d.onVerdict(g, v, reason) },
 		func(r guard.Result) { d.onResult(g, r) })
 	if err != nil {
-		// Check built the same guard: this cannot happen.
+		// config validated the same guard: this cannot happen.
 		d.log.Error("failed to start guard", "guard", def.Name, "err", err)
 		delete(d.guards, def.Name)
-		close(g.done)
 		return
 	}
 	g.c = c
 	if _, ok := d.verdicts[def.Name]; !ok && def.InitFail {
 		d.verdicts[def.Name] = verdictState{v: guard.Failed, reason: def.Name + ": init_fail: no success yet", since: time.Now()}
 	}
-	gctx, cancel := context.WithCancel(ctx)
-	g.cancel = cancel
 	d.guards[def.Name] = g
-	go func() {
-		defer close(g.done)
-		_ = c.Run(gctx)
-	}()
+	g.task = goTask(d.tasks, ctx, c.Run)
 }
 
 // applySources brings u's track and link fault sources in line with the
@@ -459,8 +486,9 @@ func (d *Daemon) publish(ev control.Event) { d.hub.Publish(ev) }
 // watchLinks reads the tracked interfaces whenever the System says a link
 // changed (LinkWatcher) and every LinkSafetyPoll in case a notice was lost;
 // without notices, every LinkInterval. Either finds a lost carrier well
-// within a Master_Down_Interval; polling costs a netlink dump each time.
-func (d *Daemon) watchLinks(ctx context.Context) {
+// within a Master_Down_Interval; polling costs a netlink dump each time. It
+// returns nil when ctx is done.
+func (d *Daemon) watchLinks(ctx context.Context) error {
 	interval := d.opts.LinkInterval
 	changed := make(chan struct{}, 1)
 	if w, ok := d.opts.System.(LinkWatcher); ok {
@@ -482,7 +510,7 @@ func (d *Daemon) watchLinks(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		case <-changed:
 		}

@@ -2,7 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/node/nodetest"
 	"github.com/vipkit/vip/vrrp"
 )
 
@@ -41,7 +45,7 @@ func TestDaemonFailover(t *testing.T) {
 		// nginx dies on the master and cannot be restarted: FAULT, and the
 		// backup takes over after Skew_Time.
 		died := time.Now()
-		m.nginx.set(false)
+		m.nginx.Break(brokenNginx)
 		time.Sleep(time.Second)
 		if st := m.state("VI_1"); st != control.StateFault {
 			t.Fatalf("n1 %v after nginx died, want FAULT", st)
@@ -58,7 +62,9 @@ func TestDaemonFailover(t *testing.T) {
 		t.Logf("nginx death to FAULT and takeover within %v", time.Since(died))
 
 		// nginx comes back: BACKUP, and under nopreempt n2 keeps the VIP.
-		m.nginx.set(true)
+		if err := m.nginx.Repair(); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(5 * time.Second)
 		if st := m.state("VI_1"); st != control.StateBackup {
 			t.Errorf("n1 %v after nginx came back, want BACKUP", st)
@@ -77,6 +83,34 @@ func TestDaemonFailover(t *testing.T) {
 		time.Sleep(skew + 10*time.Millisecond)
 		if st := m.state("VI_1"); st != control.StateMaster {
 			t.Errorf("n1 %v %v after n2 stopped, want MASTER", st, time.Since(stopped))
+		}
+	})
+}
+
+// TestNginxDeathSeenAtOnce: with a pid file, the death of nginx's master
+// wakes the guard at once (a pidfd; the stand-in's watch here): a start
+// that fails puts the master in FAULT at that instant, not at the next
+// check, and the peer takes over after its Skew_Time.
+func TestNginxDeathSeenAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newSimLab(t, 2, "eth0")
+		for i, n := range l.nodes {
+			n.write(strings.Replace(simConf(i, ""), "url http://127.0.0.1/\n", "url http://127.0.0.1/\n    pidfile /run/nginx.pid\n", 1))
+		}
+		m := l.settle()
+		b := l.nodes[1]
+		time.Sleep(time.Millisecond) // off the guard's schedule
+		died := time.Now()
+		m.nginx.Break(brokenNginx)
+		synctest.Wait()
+		in := m.inst("VI_1")
+		if in.State != control.StateFault || !strings.Contains(in.FaultReason, "no pid file /run/nginx.pid") ||
+			!strings.Contains(in.FaultReason, brokenNginx) {
+			t.Fatalf("n1 %v (%q) at once after nginx died, want FAULT for its pid file and failed start", in.State, in.FaultReason)
+		}
+		time.Sleep(skew + time.Millisecond)
+		if st := b.state("VI_1"); st != control.StateMaster {
+			t.Fatalf("n2 %v %v after n1's nginx died, want MASTER after Skew_Time %v", st, time.Since(died), skew)
 		}
 	})
 }
@@ -104,9 +138,11 @@ func TestOperatorFaultOutlastsGuard(t *testing.T) {
 
 		// nginx fails and recovers: its Healthy verdict must not end the
 		// operator's fault.
-		m.nginx.set(false)
+		m.nginx.Break(brokenNginx)
 		time.Sleep(time.Second)
-		m.nginx.set(true)
+		if err := m.nginx.Repair(); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(2 * time.Second)
 		in := m.inst("VI_1")
 		if in.State != control.StateFault || in.FaultReason != "fault requested: drill" {
@@ -117,7 +153,7 @@ func TestOperatorFaultOutlastsGuard(t *testing.T) {
 		}
 
 		// While nginx is failed, resume clears the operator's fault only.
-		m.nginx.set(false)
+		m.nginx.Break(brokenNginx)
 		time.Sleep(time.Second)
 		err := m.d.Resume(ctx, control.Request{Cmd: control.CmdResume, Instance: "VI_1"})
 		if err == nil || !strings.Contains(err.Error(), "VI_1 stays in FAULT: nginx: ") {
@@ -126,7 +162,9 @@ func TestOperatorFaultOutlastsGuard(t *testing.T) {
 		if st := m.state("VI_1"); st != control.StateFault {
 			t.Errorf("n1 %v, want FAULT while nginx fails", st)
 		}
-		m.nginx.set(true)
+		if err := m.nginx.Repair(); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(time.Second)
 		if st := m.state("VI_1"); st != control.StateBackup {
 			t.Errorf("n1 %v after nginx recovered with no operator fault, want BACKUP", st)
@@ -200,8 +238,8 @@ func TestWatchAndNotify(t *testing.T) {
 		}
 		// Every notify ran, one at a time, in transition order.
 		var argv []string
-		for _, r := range m.notify.list() {
-			argv = append(argv, strings.Join(r.argv, " "))
+		for _, r := range m.notify.Runs() {
+			argv = append(argv, strings.Join(r.Argv, " "))
 		}
 		wantArgv := []string{
 			"/bin/any.sh arg INSTANCE VI_1 BACKUP 100", // startup
@@ -220,7 +258,7 @@ func TestWatchAndNotify(t *testing.T) {
 // transition order, however long each takes.
 func TestNotifySerial(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeNotify{took: func(argv []string) time.Duration {
+		f := &nodetest.Notify{Took: func(argv []string) time.Duration {
 			if argv[0] == "slow" {
 				return 300 * time.Millisecond
 			}
@@ -245,10 +283,10 @@ func TestNotifySerial(t *testing.T) {
 		cancel() // what is queued still runs
 		n.enqueue(notifyJobs(s, vrrp.StateInit)...)
 		<-done
-		runs := f.list()
+		runs := f.Runs()
 		for i := 1; i < len(runs); i++ {
-			if runs[i].start.Before(runs[i-1].end) {
-				t.Errorf("run %d %v started before run %d %v ended", i, runs[i].argv, i-1, runs[i-1].argv)
+			if runs[i].Start.Before(runs[i-1].End) {
+				t.Errorf("run %d %v started before run %d %v ended", i, runs[i].Argv, i-1, runs[i-1].Argv)
 			}
 		}
 		want := []string{
@@ -268,7 +306,7 @@ func TestNotifySerial(t *testing.T) {
 // one runs.
 func TestNotifyTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &fakeNotify{took: func(argv []string) time.Duration {
+		f := &nodetest.Notify{Took: func(argv []string) time.Duration {
 			if argv[0] == "hang" {
 				return time.Hour
 			}
@@ -304,17 +342,30 @@ func TestReload(t *testing.T) {
 		b := l.nodes[1]
 		ctx := context.Background()
 		before := m.inst("VI_1")
+		loaded := m.d.Status().Config
+		if loaded == nil || len(loaded.Files) != 1 || loaded.Files[0].SHA256 != sha256Hex(simConf(0, "")) ||
+			loaded.Path != loaded.Files[0].Path || loaded.LoadedAt.IsZero() {
+			t.Errorf("status config %+v: want the file loaded, its digest and load time", loaded)
+		}
 
 		// A bad file is refused; nothing changes.
+		time.Sleep(time.Second)
 		m.write(simConf(0, "    priority 300\n"))
 		err := m.d.Reload(ctx)
 		if err == nil || !strings.Contains(err.Error(), "priority: expected an integer 1-255") {
 			t.Errorf("reload of a bad file: %v", err)
 		}
+		if got := m.d.Status().Config; !reflect.DeepEqual(got, loaded) {
+			t.Errorf("status config after a refused reload %+v, want the running one %+v", got, loaded)
+		}
 		// Notify scripts and a new comment: the instance keeps running.
 		m.write("! reloaded\n" + simConf(0, "    notify_master /bin/true\n"))
 		if err := m.d.Reload(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if got := m.d.Status().Config; got.Files[0].SHA256 != sha256Hex("! reloaded\n"+simConf(0, "    notify_master /bin/true\n")) ||
+			!got.LoadedAt.After(loaded.LoadedAt) {
+			t.Errorf("status config after a reload %+v, want the new digest and a later load time than %v", got, loaded.LoadedAt)
 		}
 		time.Sleep(5 * time.Second)
 		after := m.inst("VI_1")
@@ -407,13 +458,13 @@ func TestTrackInterface(t *testing.T) {
 			n.write(simConf(i, ""))
 		}
 		m := l.settle()
-		m.sys.setLink("eth0", false)
+		m.sys.SetLink("eth0", false)
 		time.Sleep(200 * time.Millisecond)
 		in := m.inst("VI_1")
 		if in.State != control.StateFault || !strings.Contains(in.FaultReason, "interface eth0 down") {
 			t.Errorf("n1 %v (%q) with eth0 down, want FAULT", in.State, in.FaultReason)
 		}
-		m.sys.setLink("eth0", true)
+		m.sys.SetLink("eth0", true)
 		time.Sleep(200 * time.Millisecond)
 		if st := m.state("VI_1"); st != control.StateBackup {
 			t.Errorf("n1 %v with eth0 up again, want BACKUP", st)
@@ -430,7 +481,7 @@ func TestLeftoverVIP(t *testing.T) {
 			n.write(simConf(i, ""))
 		}
 		m := l.settle()
-		h, _ := m.sys.host("eth0")
+		h, _ := m.sys.Host("eth0")
 		killed := time.Now()
 		h.Crash() // SIGKILL: no priority 0, the VIP stays
 		m.cancel()
@@ -468,7 +519,7 @@ func TestStatusJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.net("eth0").Inject(packet(simAddr(5), b))
+		l.net.Segment("eth0").Inject(packet(simAddr(5), b))
 		synctest.Wait()
 		out, err := json.Marshal(m.d.Status())
 		if err != nil {
@@ -497,11 +548,8 @@ func TestMetrics(t *testing.T) {
 			n.write(simConf(i, "    notify_master /bin/true\n"))
 		}
 		m := l.settle()
-		var b strings.Builder
-		if err := m.d.WriteMetrics(&b); err != nil {
-			t.Fatal(err)
-		}
-		out := b.String()
+		out, fams := scrape(t, m.d)
+		checkFamilies(t, fams)
 		for _, want := range []string{
 			"# TYPE vipd_vrrp_state gauge\n",
 			`vipd_vrrp_state{instance="VI_1",state="MASTER"} 1` + "\n",
@@ -539,4 +587,59 @@ func TestMetrics(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestReloadHazards: a reload that would give the VIP up by mistake (an
+// empty file, a running instance moved to an interface this host lacks) is
+// refused and the master keeps its VIP; a VIP change is applied, warned.
+func TestReloadHazards(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newSimLab(t, 2, "eth0")
+		for i, n := range l.nodes {
+			n.write(simConf(i, ""))
+		}
+		m := l.settle()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, events, err := m.d.Watch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name, file, want string
+		}{
+			{"empty file", "", "the new file has no vrrp_instance: it would stop VI_1"},
+			{"interface missing", strings.Replace(simConf(0, ""), "interface eth0", "interface nosuch0", 1),
+				"vrrp_instance VI_1: interface nosuch0 not found on this host"},
+		} {
+			m.write(tt.file)
+			err := m.d.Reload(ctx)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s: reload = %v, want refused with %q", tt.name, err, tt.want)
+			}
+			time.Sleep(2 * time.Second)
+			if st := m.state("VI_1"); st != control.StateMaster || !m.holds("eth0", simVIP) {
+				t.Errorf("%s: n1 %v, VIP held %v after a refused reload; want MASTER with the VIP", tt.name, st, m.holds("eth0", simVIP))
+			}
+		}
+		m.write(strings.Replace(simConf(0, ""), simVIP.String(), "198.51.100.101/24", 1))
+		if err := m.d.Reload(ctx); err != nil {
+			t.Fatalf("reload with a new VIP: %v", err)
+		}
+		time.Sleep(time.Second)
+		warned := false
+		for len(events) > 0 {
+			if e := <-events; strings.Contains(e.Error, "its VIPs change from [198.51.100.100/24] to [198.51.100.101/24]: change the peer's file") {
+				warned = true
+			}
+		}
+		if !warned {
+			t.Error("no event warned that the VIP set changed on this node only")
+		}
+	})
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

@@ -32,17 +32,32 @@
 // over with priority 0 and removes the VIPs.
 //
 // Reload (SIGHUP) parses the file anew. A file with errors is refused and
-// everything keeps running. Otherwise an instance keeps running untouched
+// everything keeps running, and so is one that would give the VIPs up by
+// mistake: no vrrp_instance left (an emptied file), or a running instance
+// moved to an interface this host lacks. A VIP set changed, or an instance
+// removed, is applied with a warning: the peer's file must change too.
+// Otherwise an instance keeps running untouched
 // unless its engine settings changed (interface, VRID, priority, VIPs,
 // authentication, ...); notify scripts, track_script and track_interface
 // entries change in place. A changed guard is replaced; the instances
 // keep its last verdict until the new one decides. An operator's fault
 // survives a reload.
 //
+// # Sync groups
+//
+// A vrrp_sync_group's instances are MASTER, BACKUP and FAULT together, as
+// in keepalived: a member's own fault (a check, a link, the operator) puts
+// the others in FAULT until no member has one; a member becoming MASTER
+// takes the others to MASTER, and one stepping down takes them to BACKUP.
+// A member whose Master_Down_Timer expires takes over only when every other
+// member wants to as well, so a group prefers BACKUP to thrashing. The
+// group's notify scripts run on the group's state changes. See syncGroup.
+//
 // # Notify scripts
 //
 // notify_master, notify_backup, notify_fault, notify_stop and notify (with
 // keepalived's arguments "INSTANCE" NAME STATE PRIORITY) run one at a time,
+// as the user written after the command, else script_user,
 // in the order of the transitions, each bounded by Options.NotifyTimeout;
 // their exit status and output are logged and published as notify events.
 // They never delay the protocol: the engine has moved on when they run.
@@ -52,6 +67,7 @@
 // Daemon implements control.Handler: status (with vip_present read back
 // from the kernel and drops by reason), watch (a snapshot, then transitions,
 // check results, verdicts, operator actions and notify runs) and
-// fault/resume. WriteMetrics writes the Prometheus text format; metric
-// names are the Metric constants.
+// fault/resume. Collector gives the metrics (named by the Metric
+// constants) to a Prometheus registry of the caller's; MetricsHandler
+// serves a registry at /metrics.
 package node

@@ -28,7 +28,13 @@ import (
 //   - VIPs are kept when found at startup (vrrp.Config.AdoptVIPs): a
 //     vipd restarted after a crash keeps serving instead of dropping them
 //     and waiting out a Master_Down_Interval;
-//   - only IPv4 VIPs are carried.
+//   - an instance carries one family (the config refuses mixed ones): IPv6
+//     VIPs make it VRRPv3 over IPv6, from the interface's link-local
+//     address unless unicast_src_ip says otherwise;
+//   - in multicast mode a master does not step down for a host it never
+//     heard as a peer until that host has advertised for
+//     vrrp.DefaultStrangerHold (keepalived does at once): a stranger's
+//     forged adverts do not take the VIP away (vrrp.Config.StrangerHold).
 func EngineConfig(c *config.Config, in *config.Instance) (vrrp.Config, error) {
 	cfg := vrrp.Config{
 		VRID:         uint8(in.VRID),
@@ -43,6 +49,7 @@ func EngineConfig(c *config.Config, in *config.Instance) (vrrp.Config, error) {
 		GARPInterval: garpInterval(in.GARPRepeat, in.GARPMasterDelay),
 		StartupDelay: c.Global.StartupDelay,
 		AdoptVIPs:    true,
+		StrangerHold: vrrp.DefaultStrangerHold,
 	}
 	var errs []error
 	if in.VRID < 1 || in.VRID > 255 {
@@ -62,22 +69,29 @@ func EngineConfig(c *config.Config, in *config.Instance) (vrrp.Config, error) {
 			errs = append(errs, fmt.Errorf("auth_type %s is not supported by vipd: use PASS or no authentication", in.Auth.Type))
 		}
 	}
-	if in.UnicastSrc.IsValid() && !in.UnicastSrc.Is4() {
-		errs = append(errs, fmt.Errorf("unicast_src_ip %s: vipd speaks VRRP over IPv4 only", in.UnicastSrc))
+	fam := vrrp.IPv4
+	if len(in.VIPs) > 0 {
+		fam = vrrp.FamilyOf(in.VIPs[0].Prefix.Addr())
+	}
+	if in.UnicastSrc.IsValid() && vrrp.FamilyOf(in.UnicastSrc) != fam {
+		errs = append(errs, fmt.Errorf("unicast_src_ip %s: not an %v address like the instance's VIPs", in.UnicastSrc, fam))
 	}
 	for _, p := range in.UnicastPeers {
-		if !p.Is4() {
-			errs = append(errs, fmt.Errorf("unicast_peer %s: vipd speaks VRRP over IPv4 only", p))
+		if vrrp.FamilyOf(p) != fam {
+			errs = append(errs, fmt.Errorf("unicast_peer %s: not an %v address like the instance's VIPs", p, fam))
 			continue
 		}
 		cfg.Peers = append(cfg.Peers, p)
 	}
 	for _, v := range in.VIPs {
-		if !v.Prefix.Addr().Is4() {
-			errs = append(errs, fmt.Errorf("virtual_ipaddress %s: vipd carries IPv4 addresses only", v.Prefix))
+		if vrrp.FamilyOf(v.Prefix.Addr()) != fam {
+			errs = append(errs, fmt.Errorf("virtual_ipaddress %s: an instance carries one address family", v.Prefix))
 			continue
 		}
 		cfg.Addresses = append(cfg.Addresses, v.Prefix)
+	}
+	if fam == vrrp.IPv6 && cfg.Version != vrrp.Version3 {
+		errs = append(errs, fmt.Errorf("virtual_ipaddress %s: VRRP over IPv6 is version 3", in.VIPs[0].Prefix))
 	}
 	return cfg, errors.Join(errs...)
 }
@@ -125,13 +139,11 @@ func newSpec(c *config.Config, in *config.Instance) (spec, error) {
 		User:      c.Global.ScriptUser,
 	}
 	for _, v := range in.VIPs {
-		if v.Prefix.Addr().Is4() {
-			dev := v.Dev
-			if dev == "" {
-				dev = in.Interface
-			}
-			s.VIPs = append(s.VIPs, vipSpec{Prefix: v.Prefix, Dev: dev, Label: v.Label})
+		dev := v.Dev
+		if dev == "" {
+			dev = in.Interface
 		}
+		s.VIPs = append(s.VIPs, vipSpec{Prefix: v.Prefix, Dev: dev, Label: v.Label})
 	}
 	for _, t := range in.TrackInterfaces {
 		if !slices.Contains(s.Links, t.Name) {

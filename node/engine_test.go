@@ -5,7 +5,9 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +57,7 @@ vrrp_instance VI_1 {
 				VRID: 60, Priority: 100, Version: vrrp.Version2, Interval: time.Second, NoPreempt: true,
 				InitialState: vrrp.StateBackup, Addresses: []netip.Prefix{netip.MustParsePrefix("172.31.13.242/32")},
 				AuthType: vrrp.AuthSimple, AuthPass: "qwert123",
-				GARPRepeat: 5, GARPInterval: 1250 * time.Millisecond, AdoptVIPs: true,
+				GARPRepeat: 5, GARPInterval: 1250 * time.Millisecond, AdoptVIPs: true, StrangerHold: vrrp.DefaultStrangerHold,
 			},
 			vips:  []vipSpec{{Prefix: netip.MustParsePrefix("172.31.13.242/32"), Dev: "eth0"}},
 			links: []string{"eth0"},
@@ -94,7 +96,7 @@ vrrp_instance VI_2 {
 				InitialState: vrrp.StateMaster, Primary: netip.MustParseAddr("198.51.100.11"),
 				Peers:      []netip.Addr{netip.MustParseAddr("198.51.100.12")},
 				Addresses:  []netip.Prefix{netip.MustParsePrefix("198.51.100.100/24"), netip.MustParsePrefix("198.51.100.101/24")},
-				GARPRepeat: 1, GARPInterval: vrrp.DefaultGARPInterval, StartupDelay: 2 * time.Second, AdoptVIPs: true,
+				GARPRepeat: 1, GARPInterval: vrrp.DefaultGARPInterval, StartupDelay: 2 * time.Second, AdoptVIPs: true, StrangerHold: vrrp.DefaultStrangerHold,
 			},
 			vips: []vipSpec{
 				{Prefix: netip.MustParsePrefix("198.51.100.100/24"), Dev: "eth1", Label: "eth1:vip"},
@@ -128,7 +130,7 @@ vrrp_instance VI_2 {
 
 func withPrimary(c vrrp.Config) vrrp.Config {
 	if !c.Primary.IsValid() {
-		c.Primary = standInPrimary(c.Peers)
+		c.Primary = standInPrimary(primaryFamily(c.Addresses), c.Peers)
 	}
 	return c
 }
@@ -198,22 +200,35 @@ func TestCheck(t *testing.T) {
 		errs, warns []string
 	}{
 		{name: "clean", conf: inst("")},
+		// AH: the parser refuses it first (node/config's TestKeepalivedParity).
 		{
-			name: "AH",
-			conf: inst("    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n"),
-			errs: []string{"t.conf:1: vrrp_instance VI_1: auth_type AH is not supported by vipd: use PASS or no authentication"},
+			name: "missing scripts",
+			conf: "vrrp_script chk {\n    script /nonexistent/chk\n}\n" + inst("    track_script {\n        chk\n    }\n    notify_master \"/nonexistent/n.sh master\" nobody\n"),
+			warns: []string{"t.conf:1: vrrp_script chk: /nonexistent/chk not found or not executable here: keepalived disables the script",
+				"t.conf:13: notify_master: /nonexistent/n.sh of vrrp_instance VI_1 not found"},
 		},
 		{
 			name: "IPv6",
 			conf: "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n    version 3\n    virtual_ipaddress {\n        2001:db8::1\n    }\n}\n",
-			errs: []string{"t.conf:1: vrrp_instance VI_1: virtual_ipaddress 2001:db8::1/128: vipd carries IPv4 addresses only"},
 		},
 		{
-			name: "no VIP",
-			conf: "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n}\n",
-			errs: []string{"t.conf:1: vrrp_instance VI_1: invalid configuration of VRRP instance 60: 0 virtual addresses: want 1 to 255"},
+			name: "IPv6 unicast",
+			conf: "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n    version 3\n    unicast_src_ip 2001:db8::11\n    unicast_peer {\n        2001:db8::12\n    }\n    virtual_ipaddress {\n        2001:db8::1\n    }\n}\n",
 		},
 		{
+			name: "IPv6 VIP, IPv4 peer",
+			conf: "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n    version 3\n    unicast_peer {\n        198.51.100.12\n    }\n    virtual_ipaddress {\n        2001:db8::1\n    }\n}\n",
+			errs: []string{"t.conf:1: vrrp_instance VI_1: unicast_peer 198.51.100.12: not an IPv6 address like the instance's VIPs"},
+		},
+		{
+			name:  "no VIP",
+			conf:  "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n}\n",
+			errs:  []string{"t.conf:1: vrrp_instance VI_1: invalid configuration of VRRP instance 60: 0 virtual addresses: want 1 to 255"},
+			warns: []string{"t.conf:1: vrrp_instance VI_1: no virtual_ipaddress"},
+		},
+		{
+			// The parser's warning (config, beside vipd -t's listing),
+			// once: Check does not repeat it.
 			name:  "weights are FAULTs",
 			conf:  "vrrp_script chk {\n    script /bin/true\n    weight -20\n}\n" + inst("    track_script {\n        chk\n    }\n    track_interface {\n        lo weight 10\n    }\n"),
 			warns: []string{"t.conf:12: track_script chk: weight -20: vipd does not change priorities", "t.conf:15: track_interface lo: weight 10: vipd does not change priorities"},
@@ -221,12 +236,14 @@ func TestCheck(t *testing.T) {
 		{
 			name:  "missing interface, brd",
 			conf:  "vrrp_instance VI_1 {\n    interface nosuch9\n    virtual_router_id 60\n    virtual_ipaddress {\n        198.51.100.100/24 brd + dev lo\n    }\n}\n",
-			warns: []string{"t.conf:5: virtual_ipaddress 198.51.100.100/24: brd and scope are not supported", "t.conf:1: interface nosuch9: not found on this host"},
+			warns: []string{"t.conf:5: virtual_ipaddress 198.51.100.100/24: brd and scope are not supported", "t.conf:2: interface nosuch9: not found on this host"},
 		},
 		{
-			name: "guard timeout over interval",
-			conf: "vipd_nginx_check ng {\n    url http://127.0.0.1/\n    interval 0.2\n    timeout 0.5\n}\n" + inst("    track_script {\n        ng\n    }\n"),
-			errs: []string{"t.conf:1: invalid nginx guard ng: timeout 500ms is not within the interval 200ms"},
+			// The parser warned and the guard refused: now both accept
+			// it, as keepalived does (checks never overlap).
+			name:  "guard timeout over interval",
+			conf:  "vipd_nginx_check ng {\n    url http://127.0.0.1/\n    interval 0.2\n    timeout 0.5\n}\n" + inst("    track_script {\n        ng\n    }\n"),
+			warns: []string{"t.conf:4: timeout 0.5s is longer than interval 0.2s"},
 		},
 	}
 	for _, tt := range tests {
@@ -234,7 +251,8 @@ func TestCheck(t *testing.T) {
 			c := parse(t, tt.conf)
 			errs, warns := Check(c, OS{})
 			match(t, "errors", errs, tt.errs)
-			match(t, "warnings", warns, tt.warns)
+			// As vipd -t prints them: the parser's, then Check's.
+			match(t, "warnings", append(slices.Clone(c.Warnings), warns...), tt.warns)
 		})
 	}
 }
@@ -270,6 +288,31 @@ func TestCheckFileSeed(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "silent crash           3×1s + Skew_Time                             3.609s") {
 		t.Errorf("stdout lacks the failover budget:\n%s", out.String())
+	}
+}
+
+// TestCheckFileWeights: on weighted tracks, vipd -t's warnings (stderr) and
+// listing (stdout) say the same thing, once each: a failure means FAULT.
+func TestCheckFileWeights(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if !CheckFile(&out, &errOut, "config/testdata/weights.conf", nil) {
+		t.Fatalf("refused:\n%s", errOut.String())
+	}
+	for _, w := range []string{"track_script chk_nginx: weight -20", "track_script nginx: weight -4", "track_interface eth0: weight -10"} {
+		if n := strings.Count(errOut.String(), w+": vipd does not change priorities"); n != 1 {
+			t.Errorf("stderr says %q %d times, want once:\n%s", w, n, errOut.String())
+		}
+	}
+	if !strings.Contains(errOut.String(), "test is successful (3 warning(s))") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+	if n := strings.Count(out.String(), "(ignored: failure means FAULT)"); n != 4 {
+		t.Errorf("stdout shows %d ignored weights, want 4 (three tracks, one vrrp_script):\n%s", n, out.String())
+	}
+	for _, contra := range []string{"changes priority", "if the peer's priority", "no handover"} {
+		if strings.Contains(out.String()+errOut.String(), contra) {
+			t.Errorf("vipd -t says %q, which vipd does not do:\n%s%s", contra, out.String(), errOut.String())
+		}
 	}
 }
 
@@ -314,4 +357,41 @@ func TestExecNotify(t *testing.T) {
 	if exit, _, err := (execNotify{}).Run(ctx, []string{"/nonexistent/script"}, ""); exit != -1 || err == nil {
 		t.Errorf("missing script: exit %d, err %v", exit, err)
 	}
+}
+
+// TestCheckFileRC: `vipd -t` succeeds only when at least one instance will
+// run, and counts every error it found.
+func TestCheckFileRC(t *testing.T) {
+	dir := t.TempDir()
+	inst := "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 60\n    virtual_ipaddress {\n        198.51.100.100/24\n    }\n}\n"
+	tests := []struct {
+		name, conf string
+		ok         bool
+		last       string // the summary line
+	}{
+		{"instance", inst, true, "test is successful (0 warning(s))"},
+		{"empty", "", false, "test failed: 1 error(s)"},
+		{"misspelt instance", strings.Replace(inst, "vrrp_instance", "vrrp_instanse", 1), false, "test failed: 1 error(s)"},
+		{"byte-order mark", "\ufeff" + inst, false, "test failed: 1 error(s)"},
+		{"35,576 errors", strings.Repeat("}\n", 35576), false, "test failed: 35576 error(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".conf")
+			if err := os.WriteFile(path, []byte(tt.conf), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			ok := CheckFile(&out, &errOut, path, nil)
+			lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+			if ok != tt.ok || !strings.HasSuffix(lines[len(lines)-1], tt.last) {
+				t.Errorf("ok = %v, want %v; stderr:\n%s", ok, tt.ok, tail(errOut.String(), 5))
+			}
+		})
+	}
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/vipkit/vip/node/config"
@@ -15,6 +16,7 @@ type guardDef struct {
 	Name    string
 	Nginx   bool
 	NginxC  guard.NginxConfig  // Nginx: without Logger and callbacks
+	Check   config.NginxCheck  // Nginx: as configured, for an NginxSystem; not compared
 	ScriptC guard.ScriptConfig // vrrp_script: ditto
 	URL     string             // for Status
 	Command string             // for Status
@@ -24,7 +26,6 @@ type guardDef struct {
 }
 
 func (a guardDef) same(b guardDef) bool {
-	a.Pos, b.Pos = config.Pos{}, config.Pos{}
 	return a.Name == b.Name && a.Nginx == b.Nginx && a.URL == b.URL && a.Command == b.Command &&
 		a.InitFail == b.InitFail && sameNginx(a.NginxC, b.NginxC) && sameScript(a.ScriptC, b.ScriptC)
 }
@@ -70,34 +71,17 @@ func guardDefs(c *config.Config) []guardDef {
 		if !tracked[k.Name] {
 			continue
 		}
-		restart := k.RestartDeadline
-		if restart == 0 {
-			restart = -1 // restart_deadline 0: no restart attempt
-		}
-		defs = append(defs, guardDef{
-			Name: k.Name, Nginx: true, URL: k.URL, Pos: k.Pos,
-			NginxC: guard.NginxConfig{
-				Name: k.Name, URL: k.URL, PIDFile: k.PIDFile,
-				Interval: k.Interval, Timeout: k.Timeout, Rise: k.Rise, Fall: k.Fall, Weight: k.Weight,
-				Start: k.StartCommand, RestartDeadline: restart,
-			},
-		})
+		defs = append(defs, guardDef{Name: k.Name, Nginx: true, URL: k.URL, Pos: k.Pos, Check: k, NginxC: k.Guard()})
 	}
 	for _, s := range c.Scripts {
 		if !tracked[s.Name] {
 			continue
 		}
-		user := s.User
-		if user == "" {
-			user = c.Global.ScriptUser
+		sc := s.Guard()
+		if sc.User == "" {
+			sc.User = c.Global.ScriptUser
 		}
-		defs = append(defs, guardDef{
-			Name: s.Name, Command: joinArgv(s.Command), Pos: s.Pos, InitFail: s.InitFail,
-			ScriptC: guard.ScriptConfig{
-				Name: s.Name, Command: s.Command, User: user,
-				Interval: s.Interval, Timeout: s.Timeout, Rise: s.Rise, Fall: s.Fall, Weight: s.Weight,
-			},
-		})
+		defs = append(defs, guardDef{Name: s.Name, Command: joinArgv(s.Command), Pos: s.Pos, InitFail: s.InitFail, ScriptC: sc})
 	}
 	return defs
 }
@@ -122,10 +106,9 @@ func newChecker(def guardDef, log *slog.Logger, onVerdict func(guard.Verdict, st
 
 // guardRun is a running guard.
 type guardRun struct {
-	def    guardDef
-	c      checker
-	cancel context.CancelFunc
-	done   chan struct{}
+	def  guardDef
+	c    checker
+	task *task // nil: it never ran
 }
 
 // verdictState is the last verdict a guard reported. It outlives the guard
@@ -134,4 +117,28 @@ type verdictState struct {
 	v      guard.Verdict
 	reason string
 	since  time.Time
+}
+
+// pacer is a guard that checks less often where no clients are expected
+// (guard.Nginx.Serving).
+type pacer interface{ Serving(on bool) }
+
+// paceGuards tells each guard whether an instance that tracks it is
+// MASTER: only there do clients wait in nginx's accept queue, which is
+// what catches a hung nginx. d.mu is held.
+func (d *Daemon) paceGuards() {
+	for name, g := range d.guards {
+		p, ok := g.c.(pacer)
+		if !ok {
+			continue
+		}
+		serving := false
+		for _, u := range d.units {
+			if u.isMaster() && slices.Contains(u.currentSpec().Tracks, name) {
+				serving = true
+				break
+			}
+		}
+		p.Serving(serving)
+	}
 }

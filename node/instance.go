@@ -10,6 +10,7 @@ import (
 
 	"github.com/vipkit/vip/node/control"
 	"github.com/vipkit/vip/vrrp"
+	"golang.org/x/sync/errgroup"
 )
 
 // Fault sources: an instance is in FAULT while any of them holds. Each
@@ -37,10 +38,11 @@ type unit struct {
 	resumeWhy   string         // reason of the Resume just asked for
 	lastTrans   time.Time
 	transitions uint64
-	openErr     string // why the engine does not run; "" when it does
+	master      bool       // the engine's last transition was to MASTER
+	openErr     string     // why the engine does not run; "" when it does
+	group       *syncGroup // its vrrp_sync_group, or nil
 
-	cancel context.CancelFunc
-	done   chan struct{}
+	task *task // Run, once started
 }
 
 func newUnit(d *Daemon, s spec) *unit {
@@ -63,8 +65,15 @@ func (u *unit) faultText() string {
 }
 
 // setFault adds (or updates) a fault source. The first one puts the engine
-// in FAULT.
+// in FAULT. A fault of u's own takes the rest of its sync group along.
 func (u *unit) setFault(src, reason string) {
+	u.setFaultLocked(src, reason)
+	if g := u.syncGroup(); g != nil && src != srcSync {
+		g.faultsChanged()
+	}
+}
+
+func (u *unit) setFaultLocked(src, reason string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for i, f := range u.faults {
@@ -86,7 +95,15 @@ func (u *unit) setFault(src, reason string) {
 
 // clearFault removes a fault source; when none is left, the engine resumes
 // as BACKUP (never preempting under nopreempt). why explains the resume.
+// The last own fault of a sync group's members lets the group resume.
 func (u *unit) clearFault(src, why string) {
+	u.clearFaultLocked(src, why)
+	if g := u.syncGroup(); g != nil && src != srcSync {
+		g.faultsChanged()
+	}
+}
+
+func (u *unit) clearFaultLocked(src, why string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	i := -1
@@ -123,17 +140,6 @@ func (u *unit) faultedBy(exclude string) string {
 	return strings.Join(rs, "; ")
 }
 
-func (u *unit) hasFault(src string) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for _, f := range u.faults {
-		if f.src == src {
-			return true
-		}
-	}
-	return false
-}
-
 // state returns the engine's state; INIT when it does not run.
 func (u *unit) state() vrrp.State {
 	u.mu.Lock()
@@ -144,33 +150,23 @@ func (u *unit) state() vrrp.State {
 	return u.eng.Status().State
 }
 
-// start runs the unit until ctx is done or stop.
-func (u *unit) start(ctx context.Context) {
-	ctx, u.cancel = context.WithCancel(ctx)
-	u.done = make(chan struct{})
-	go func() {
-		defer close(u.done)
-		u.run(ctx)
-	}()
+// start runs the unit on g until ctx is done or stop.
+func (u *unit) start(g *errgroup.Group, ctx context.Context) {
+	u.task = goTask(g, ctx, u.Run)
 }
 
 // stop shuts the engine down (a master sends priority 0 and drops its
 // VIPs) and waits for it.
-func (u *unit) stop() {
-	if u.cancel == nil {
-		return
-	}
-	u.cancel()
-	<-u.done
-}
+func (u *unit) stop() { u.task.stop() }
 
-// run opens and runs the engine, and opens it again after
-// Options.RetryInterval if that fails, until ctx is done.
-func (u *unit) run(ctx context.Context) {
+// Run opens and runs the engine, and opens it again after
+// Options.RetryInterval if that fails, until ctx is done; then it returns
+// nil.
+func (u *unit) Run(ctx context.Context) error {
 	for {
 		err := u.runOnce(ctx)
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		u.mu.Lock()
 		u.openErr = err.Error()
@@ -181,7 +177,7 @@ func (u *unit) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return nil
 		case <-t.C:
 		}
 	}
@@ -194,19 +190,21 @@ func (u *unit) runOnce(ctx context.Context) error {
 	sys := u.d.opts.System
 	cfg := s.Engine
 	cfg.Logger = u.log
+	cfg.SyncGate = u.syncGate
 	if !cfg.Primary.IsValid() {
-		p, err := sys.PrimaryAddr(s.Interface, u.d.vipAddrs())
+		p, err := sys.PrimaryAddr(s.Interface, primaryFamily(cfg.Addresses), u.d.vipAddrs())
 		if err != nil {
 			return err
 		}
 		cfg.Primary = p
 	}
-	conn, err := sys.Listen(s.Interface, vrrp.ListenConfig{Source: cfg.Primary, Peers: cfg.Peers})
+	conn, err := u.d.socks.conn(s.Interface, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	v, err := openVIPs(sys, s.VIPs, u.log)
+	drop, _ := sys.(SocketDropper)
+	v, err := openVIPs(u.d.vipSocks, drop, s.VIPs, u.log)
 	if err != nil {
 		return err
 	}
@@ -225,29 +223,19 @@ func (u *unit) runOnce(ctx context.Context) error {
 	u.log.Info("VRRP instance started", "interface", s.Interface, "vrid", cfg.VRID, "primary", cfg.Primary,
 		"priority", s.Engine.Priority, "vips", len(s.VIPs))
 
+	// The engine, and its events pumped to the watch stream and the notify
+	// scripts until the last one it sent before returning.
+	var g errgroup.Group
 	ran := make(chan struct{})
-	pumped := make(chan struct{})
-	go func() {
-		defer close(pumped)
-		for {
-			select {
-			case ev := <-eng.Events():
-				u.onEvent(ev)
-			case <-ran:
-				for {
-					select {
-					case ev := <-eng.Events():
-						u.onEvent(ev)
-					default:
-						return
-					}
-				}
-			}
-		}
-	}()
-	err = eng.Run(ctx)
-	close(ran)
-	<-pumped
+	g.Go(func() error {
+		defer close(ran)
+		return eng.Run(ctx)
+	})
+	g.Go(func() error {
+		u.pump(eng.Events(), ran)
+		return nil
+	})
+	err = g.Wait()
 
 	u.mu.Lock()
 	u.base = addStats(u.base, eng.Status().Stats)
@@ -259,17 +247,38 @@ func (u *unit) runOnce(ctx context.Context) error {
 	return err
 }
 
+// pump hands the engine's events to onEvent until ran is closed, and then
+// those still queued.
+func (u *unit) pump(events <-chan vrrp.Event, ran <-chan struct{}) {
+	for {
+		select {
+		case ev := <-events:
+			u.onEvent(ev)
+		case <-ran:
+			for {
+				select {
+				case ev := <-events:
+					u.onEvent(ev)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
 // onEvent handles one transition of the engine: counters, the watch
 // stream, the notify scripts.
 func (u *unit) onEvent(ev vrrp.Event) {
 	u.mu.Lock()
 	u.lastTrans = ev.Time
 	u.transitions++
+	u.master = ev.To == vrrp.StateMaster
 	reason := ev.Reason
 	if ev.From == vrrp.StateFault && ev.To == vrrp.StateBackup && u.resumeWhy != "" {
 		reason, u.resumeWhy = u.resumeWhy, ""
 	}
-	s := u.spec
+	s, g := u.spec, u.group
 	u.mu.Unlock()
 	u.d.publish(control.Event{
 		Time: ev.Time, Type: control.EventTransition, Instance: s.Name,
@@ -277,6 +286,20 @@ func (u *unit) onEvent(ev vrrp.Event) {
 		Master: ev.Master, Reason: reason,
 	})
 	u.d.notifier.enqueue(notifyJobs(s, ev.To)...)
+	if g != nil {
+		g.transition(u, ev)
+	}
+	if (ev.From == vrrp.StateMaster) != (ev.To == vrrp.StateMaster) {
+		u.d.mu.Lock()
+		u.d.paceGuards()
+		u.d.mu.Unlock()
+	}
+}
+
+func (u *unit) isMaster() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.master
 }
 
 // status returns the instance's part of a Status. It reads the VIPs back
@@ -318,6 +341,8 @@ func (u *unit) status(now time.Time) control.Instance {
 		if st.State == vrrp.StateFault {
 			ci.FaultReason = faultText
 		}
+		ci.Stranger, ci.StrangerAt = st.Stranger, st.StrangerAt
+		ci.MismatchPeer, ci.MismatchAddresses, ci.MismatchAt = st.MismatchPeer, st.MismatchAddresses, st.MismatchAt
 	}
 	if v != nil {
 		ci.VIPPresent = v.present(s.Engine.Addresses)
@@ -328,18 +353,21 @@ func (u *unit) status(now time.Time) control.Instance {
 
 func controlStats(s vrrp.Stats) control.Stats {
 	cs := control.Stats{
-		AdvertRcvd:     s.AdvertRcvd,
-		AdvertSent:     s.AdvertSent,
-		BecomeMaster:   s.BecomeMaster,
-		ReleaseMaster:  s.ReleaseMaster,
-		PriZeroRcvd:    s.PriZeroRcvd,
-		PriZeroSent:    s.PriZeroSent,
-		AuthFailure:    s.Drop(vrrp.DropAuth),
-		IPTTLErr:       s.Drop(vrrp.DropTTL),
-		GARPSent:       s.GARPSent,
-		SendErrors:     s.SendErrors,
-		AddressErrors:  s.AddressErrors,
-		AnnounceErrors: s.AnnounceErrors,
+		AdvertRcvd:      s.AdvertRcvd,
+		AdvertSent:      s.AdvertSent,
+		BecomeMaster:    s.BecomeMaster,
+		ReleaseMaster:   s.ReleaseMaster,
+		PriZeroRcvd:     s.PriZeroRcvd,
+		PriZeroSent:     s.PriZeroSent,
+		AuthFailure:     s.Drop(vrrp.DropAuth),
+		IPTTLErr:        s.Drop(vrrp.DropTTL),
+		GARPSent:        s.GARPSent,
+		SendErrors:      s.SendErrors,
+		AddressErrors:   s.AddressErrors,
+		AnnounceErrors:  s.AnnounceErrors,
+		Strangers:       s.Strangers,
+		AddressMismatch: s.AddressMismatch,
+		KernelDrops:     s.KernelDrops,
 	}
 	for _, r := range vrrp.DropReasons() {
 		if n := s.Drop(r); n > 0 {
@@ -367,5 +395,8 @@ func addStats(a, b vrrp.Stats) vrrp.Stats {
 	a.AddressErrors += b.AddressErrors
 	a.AnnounceErrors += b.AnnounceErrors
 	a.EventsDropped += b.EventsDropped
+	a.Strangers += b.Strangers
+	a.AddressMismatch += b.AddressMismatch
+	a.KernelDrops = max(a.KernelDrops, b.KernelDrops) // the socket's count, not a sum
 	return a
 }

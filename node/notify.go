@@ -8,14 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"os/user"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/vipkit/vip/node/control"
+	"github.com/vipkit/vip/node/guard"
 	"github.com/vipkit/vip/vrrp"
 )
 
@@ -64,12 +63,12 @@ func notifyJobs(s spec, to vrrp.State) []notifyJob {
 	}
 	var jobs []notifyJob
 	if len(argv) > 0 {
-		jobs = append(jobs, notifyJob{instance: s.Name, hook: hook, argv: argv, user: s.User})
+		jobs = append(jobs, notifyJob{instance: s.Name, hook: hook, argv: argv, user: s.Notify.User(hook, s.User)})
 	}
 	if len(s.Notify.Any) > 0 {
 		prio := strconv.Itoa(int(s.Engine.Priority))
 		argv := append(append([]string(nil), s.Notify.Any...), "INSTANCE", s.Name, state, prio)
-		jobs = append(jobs, notifyJob{instance: s.Name, hook: "notify", argv: argv, user: s.User})
+		jobs = append(jobs, notifyJob{instance: s.Name, hook: "notify", argv: argv, user: s.Notify.User("notify", s.User)})
 	}
 	return jobs
 }
@@ -191,7 +190,7 @@ func joinArgv(argv []string) string {
 }
 
 // execNotify runs scripts as child processes, each in a process group of
-// its own that is SIGKILLed when ctx is done. Output goes to an unlinked
+// its own that is SIGKILLed when ctx is done (guard.Isolate). Output goes to an unlinked
 // temporary file, not a pipe: a daemon the script leaves behind would
 // hold a pipe open and the run with it.
 type execNotify struct{}
@@ -201,13 +200,9 @@ func (execNotify) Run(ctx context.Context, argv []string, usr string) (int, []by
 		return -1, nil, errors.New("empty command")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cred, err := credential(usr)
-	if err != nil {
+	if err := guard.Isolate(cmd, usr); err != nil {
 		return -1, nil, err
 	}
-	cmd.SysProcAttr.Credential = cred
 	f, err := os.CreateTemp("", "vipd-notify-*")
 	if err != nil {
 		return -1, nil, fmt.Errorf("failed to make a file for the output of %s: %w", argv[0], err)
@@ -236,26 +231,4 @@ func readHead(f *os.File, n int) []byte {
 	}
 	b, _ := io.ReadAll(io.LimitReader(f, int64(n)))
 	return b
-}
-
-// credential returns the credentials to run as name, or nil to run as we
-// do: when name is empty, we are not root, or no such user exists (as
-// keepalived, which then runs scripts as root with a warning).
-func credential(name string) (*syscall.Credential, error) {
-	if name == "" || os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		return nil, nil
-	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse uid %q of user %s: %w", u.Uid, name, err)
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse gid %q of user %s: %w", u.Gid, name, err)
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }

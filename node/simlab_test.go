@@ -2,22 +2,19 @@ package node
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/vipkit/vip/node/config"
 	"github.com/vipkit/vip/node/control"
-	"github.com/vipkit/vip/node/guard"
+	"github.com/vipkit/vip/node/nodetest"
 	"github.com/vipkit/vip/vrrp"
 	"github.com/vipkit/vip/vrrp/vrrptest"
 )
@@ -33,143 +30,21 @@ var simVIP = netip.MustParsePrefix("198.51.100.100/24")
 // simAddr is node i's primary address: 198.51.100.(11+i), as in the lab.
 func simAddr(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, 100, byte(11 + i)}) }
 
-// simSystem is one node's System: an interface name is a vrrptest.Network
-// shared by every node of the lab.
-type simSystem struct {
-	lab  *simLab
-	addr netip.Addr
+// The fakes are node/nodetest's, as the in-process demo's.
+var (
+	_ System       = (*nodetest.System)(nil)
+	_ NginxSystem  = (*nodetest.System)(nil)
+	_ NotifyRunner = (*nodetest.Notify)(nil)
+)
 
-	mu   sync.Mutex
-	down map[string]bool
-}
-
-func (s *simSystem) host(ifname string) (*vrrptest.Host, error) {
-	n := s.lab.net(ifname)
-	if n == nil {
-		return nil, fmt.Errorf("failed to look up interface %q: no such network interface", ifname)
-	}
-	return n.Host(s.addr), nil
-}
-
-func (s *simSystem) Listen(ifname string, _ vrrp.ListenConfig) (vrrp.Conn, error) {
-	h, err := s.host(ifname)
-	if err != nil {
-		return nil, err
-	}
-	return h.Restart(), nil
-}
-
-func (s *simSystem) Addresser(ifname string, _ map[netip.Prefix]string) (vrrp.Addresser, error) {
-	h, err := s.host(ifname)
-	if err != nil {
-		return nil, err
-	}
-	return h.Addresser(), nil
-}
-
-func (s *simSystem) Announcer(ifname string) (vrrp.Announcer, error) {
-	h, err := s.host(ifname)
-	if err != nil {
-		return nil, err
-	}
-	return h.Announcer(), nil
-}
-
-func (s *simSystem) PrimaryAddr(ifname string, _ []netip.Addr) (netip.Addr, error) {
-	if _, err := s.host(ifname); err != nil {
-		return netip.Addr{}, err
-	}
-	return s.addr, nil
-}
-
-func (s *simSystem) LinkUp(ifname string) (bool, error) {
-	if _, err := s.host(ifname); err != nil {
-		return false, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.down[ifname], nil
-}
-
-func (s *simSystem) setLink(ifname string, up bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.down == nil {
-		s.down = map[string]bool{}
-	}
-	s.down[ifname] = !up
-}
-
-// fakeNginx answers the guard's probe while up; its start command fails.
-type fakeNginx struct {
-	mu sync.Mutex
-	up bool
-}
-
-func (f *fakeNginx) set(up bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.up = up
-}
-
-func (f *fakeNginx) Probe(context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.up {
-		return errors.New("GET http://fake/: connect: connection refused")
-	}
-	return nil
-}
-
-func (f *fakeNginx) Check(context.Context) error { return nil }
-
-func (f *fakeNginx) Run(context.Context, guard.Command) error {
-	return errors.New("exit status 1: nginx: [emerg] bind() failed")
-}
-
-// notifyRun is one notify script run by fakeNotify.
-type notifyRun struct {
-	argv       []string
-	start, end time.Time
-}
-
-// fakeNotify records notify scripts; each takes took(argv) to run.
-type fakeNotify struct {
-	took func(argv []string) time.Duration
-
-	mu   sync.Mutex
-	runs []notifyRun
-}
-
-func (f *fakeNotify) Run(ctx context.Context, argv []string, _ string) (int, []byte, error) {
-	start := time.Now()
-	var d time.Duration
-	if f.took != nil {
-		d = f.took(argv)
-	}
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-		return -1, nil, ctx.Err()
-	}
-	f.mu.Lock()
-	f.runs = append(f.runs, notifyRun{argv: argv, start: start, end: time.Now()})
-	f.mu.Unlock()
-	return 0, []byte("ok"), nil
-}
-
-func (f *fakeNotify) list() []notifyRun {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.runs)
-}
+// brokenNginx is why a simulated node's nginx fails to start once broken.
+const brokenNginx = "bind() to 0.0.0.0:80 failed (98: Address already in use)"
 
 // simLab is a set of vipd nodes on in-memory networks, one per interface
 // name.
 type simLab struct {
 	t     *testing.T
-	mu    sync.Mutex
-	nets  map[string]*vrrptest.Network
+	net   *nodetest.Network
 	nodes []*simNode
 }
 
@@ -177,9 +52,9 @@ type simNode struct {
 	lab    *simLab
 	i      int
 	name   string
-	sys    *simSystem
-	nginx  *fakeNginx
-	notify *fakeNotify
+	sys    *nodetest.System
+	nginx  *nodetest.Nginx
+	notify *nodetest.Notify
 	path   string // its keepalived.conf
 	d      *Daemon
 	cancel context.CancelFunc
@@ -189,25 +64,18 @@ type simNode struct {
 // newSimLab makes n nodes (not started) on networks named by ifnames.
 // Call it inside synctest.Test.
 func newSimLab(t *testing.T, n int, ifnames ...string) *simLab {
-	l := &simLab{t: t, nets: map[string]*vrrptest.Network{}}
-	for k, name := range ifnames {
-		l.nets[name] = vrrptest.NewNetwork(int64(k + 1))
-	}
+	l := &simLab{t: t, net: nodetest.NewNetwork(ifnames...)}
 	dir := t.TempDir()
 	for i := range n {
-		nd := &simNode{lab: l, i: i, name: fmt.Sprintf("n%d", i+1), nginx: &fakeNginx{up: true}, notify: &fakeNotify{}}
-		nd.sys = &simSystem{lab: l, addr: simAddr(i)}
+		nd := &simNode{lab: l, i: i, name: fmt.Sprintf("n%d", i+1), notify: &nodetest.Notify{}}
+		nd.nginx = nodetest.NewNginx(nd.name, "/run/nginx.pid", nil)
+		nd.sys = l.net.System(simAddr(i))
+		nd.sys.Nginx = nd.nginx
 		nd.path = filepath.Join(dir, nd.name+".conf")
 		l.nodes = append(l.nodes, nd)
 	}
 	t.Cleanup(l.stopAll)
 	return l
-}
-
-func (l *simLab) net(ifname string) *vrrptest.Network {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.nets[ifname]
 }
 
 func (l *simLab) stopAll() {
@@ -237,11 +105,6 @@ func (n *simNode) start() {
 	d, err := New(Options{ConfigPath: n.path, Logger: log, Version: "test", System: n.sys, Notify: n.notify})
 	if err != nil {
 		t.Fatalf("%s: %v", n.name, err)
-	}
-	d.editGuard = func(def *guardDef) {
-		if def.Nginx {
-			def.NginxC.Probe, def.NginxC.Process, def.NginxC.Runner = n.nginx, n.nginx, n.nginx
-		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.d, n.cancel, n.done = d, cancel, make(chan error, 1)
@@ -273,10 +136,7 @@ func (n *simNode) inst(name string) control.Instance {
 
 func (n *simNode) state(name string) control.State { return n.inst(name).State }
 
-func (n *simNode) holds(ifname string, p netip.Prefix) bool {
-	h, err := n.sys.host(ifname)
-	return err == nil && h.Addresser().Has(p)
-}
+func (n *simNode) holds(ifname string, p netip.Prefix) bool { return n.sys.Holds(ifname, p) }
 
 // simConf is a keepalived.conf in the seed's shape for node i, with vipd's
 // nginx check. extra goes inside the instance.

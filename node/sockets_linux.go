@@ -13,12 +13,14 @@ import (
 )
 
 // DropSockets implements SocketDropper with sock_diag: one dump of the TCP
-// sockets whose local address is addr (filtered in the kernel, so a busy
+// sockets whose local address is addr, IPv4 or IPv6 (filtered in the kernel, so a busy
 // host costs no more than an idle one), then SOCK_DESTROY for each. Listening
 // sockets are kept: nginx may listen on the VIP itself.
 func (OS) DropSockets(addr netip.Addr) (int, error) {
-	if !addr.Is4() {
-		return 0, nil
+	addr = addr.Unmap().WithZone("")
+	family := uint8(unix.AF_INET)
+	if addr.Is6() {
+		family = unix.AF_INET6
 	}
 	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, nil)
 	if err != nil {
@@ -27,7 +29,7 @@ func (OS) DropSockets(addr netip.Addr) (int, error) {
 	defer c.Close()
 	msgs, err := c.Execute(netlink.Message{
 		Header: netlink.Header{Type: sockDiagByFamily, Flags: netlink.Request | netlink.Dump},
-		Data:   append(diagReq(connStates, nil), localFilter(addr)...),
+		Data:   append(diagReq(family, connStates, nil), localFilter(addr)...),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("failed to list the sockets on %s: %w", addr, err)
@@ -35,13 +37,13 @@ func (OS) DropSockets(addr netip.Addr) (int, error) {
 	n := 0
 	var errs []error
 	for _, m := range msgs {
-		state, id, ok := parseDiagMsg(m.Data)
+		state, id, ok := parseDiagMsg(m.Data, family)
 		if !ok {
 			continue
 		}
 		_, err := c.Execute(netlink.Message{
 			Header: netlink.Header{Type: sockDestroy, Flags: netlink.Request | netlink.Acknowledge},
-			Data:   diagReq(1<<state, id),
+			Data:   diagReq(family, 1<<state, id),
 		})
 		switch {
 		case err == nil:
@@ -74,11 +76,11 @@ const (
 // connStates are every TCP state but LISTEN (and CLOSE, which has no peer).
 const connStates = 0xfff &^ (1<<tcpListen | 1<<7)
 
-// diagReq is a struct inet_diag_req_v2 for TCP over IPv4, with id (a
+// diagReq is a struct inet_diag_req_v2 for TCP over family, with id (a
 // struct inet_diag_sockid, as a dump returned it) or zeros.
-func diagReq(states uint32, id []byte) []byte {
+func diagReq(family uint8, states uint32, id []byte) []byte {
 	b := make([]byte, 8+diagSockIDLen)
-	b[0], b[1] = unix.AF_INET, unix.IPPROTO_TCP
+	b[0], b[1] = family, unix.IPPROTO_TCP
 	binary.NativeEndian.PutUint32(b[4:], states)
 	copy(b[8:], id)
 	return b
@@ -89,7 +91,8 @@ func diagReq(states uint32, id []byte) []byte {
 // past it (reject), as ss encodes it.
 func localFilter(addr netip.Addr) []byte {
 	const opLen, condLen = 4, 8
-	bcLen := opLen + condLen + 4
+	alen := addr.BitLen() / 8
+	bcLen := opLen + condLen + alen
 	b := make([]byte, 4+bcLen)
 	binary.NativeEndian.PutUint16(b[0:], uint16(4+bcLen)) // nlattr
 	binary.NativeEndian.PutUint16(b[2:], attrBytecode)
@@ -97,16 +100,18 @@ func localFilter(addr netip.Addr) []byte {
 	op[0], op[1] = bcSCond, byte(bcLen)
 	binary.NativeEndian.PutUint16(op[2:], uint16(bcLen+4))
 	cond := op[opLen:]
-	cond[0], cond[1] = unix.AF_INET, 32                 // family, prefix length
+	cond[0], cond[1] = unix.AF_INET, 32 // family, prefix length
+	if addr.Is6() {
+		cond[0], cond[1] = unix.AF_INET6, 128
+	}
 	binary.NativeEndian.PutUint32(cond[4:], ^uint32(0)) // port -1: any
-	a := addr.As4()
-	copy(cond[condLen:], a[:])
+	copy(cond[condLen:], addr.AsSlice())
 	return b
 }
 
 // parseDiagMsg returns a struct inet_diag_msg's state and socket id.
-func parseDiagMsg(b []byte) (state uint8, id []byte, ok bool) {
-	if len(b) < diagMsgLen || b[0] != unix.AF_INET {
+func parseDiagMsg(b []byte, family uint8) (state uint8, id []byte, ok bool) {
+	if len(b) < diagMsgLen || b[0] != family {
 		return 0, nil, false
 	}
 	return b[1], b[4 : 4+diagSockIDLen], true

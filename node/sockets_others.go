@@ -2,7 +2,13 @@
 
 package node
 
-import "net/netip"
+import (
+	"errors"
+	"net/netip"
+)
 
-// DropSockets implements SocketDropper: nothing to do here.
-func (OS) DropSockets(netip.Addr) (int, error) { return 0, nil }
+// DropSockets implements SocketDropper: not here (the daemon logs it and
+// moves the VIP all the same).
+func (OS) DropSockets(netip.Addr) (int, error) {
+	return 0, errors.New("dropping the connections bound to an address (sock_diag) is only supported on Linux")
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package node_test
 
 import (
@@ -79,6 +81,65 @@ func TestDropSockets(t *testing.T) {
 		s2.SetReadDeadline(time.Now().Add(2 * time.Second))
 		if _, err := s2.Read(make([]byte, 1)); err != nil {
 			t.Errorf("a connection on another address was dropped: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// DropSockets over IPv6: a connection bound to the node's IPv6 address is
+// reset, and one on its IPv4 address is left alone.
+func TestDropSockets6(t *testing.T) {
+	netns.Require(t)
+	lab := netns.New(t, netns.Config{Nodes: 1})
+	n := lab.Nodes[0]
+	err := n.Do(func() error {
+		ln6, err := net.Listen("tcp", "["+n.Addr6.String()+"]:0")
+		if err != nil {
+			return err
+		}
+		defer ln6.Close()
+		ln4, err := net.Listen("tcp", n.Addr.String()+":0")
+		if err != nil {
+			return err
+		}
+		defer ln4.Close()
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for _, ln := range []net.Listener{ln6, ln4} {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				return err
+			}
+			s, err := ln.Accept()
+			if err != nil {
+				return err
+			}
+			conns = append(conns, c, s)
+		}
+		dropped, err := node.OS{}.DropSockets(n.Addr6)
+		if err != nil {
+			return err
+		}
+		if dropped < 1 || dropped > 2 {
+			t.Errorf("dropped %d sockets, want 1 or 2", dropped)
+		}
+		conns[0].SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := conns[0].Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.ECONNABORTED) && err != io.EOF {
+			t.Errorf("read on a dropped IPv6 connection: %v, want it reset", err)
+		}
+		if _, err := conns[2].Write([]byte("x")); err != nil {
+			t.Errorf("the IPv4 connection was dropped: %v", err)
+		}
+		conns[3].SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := conns[3].Read(make([]byte, 1)); err != nil {
+			t.Errorf("the IPv4 connection was dropped: %v", err)
 		}
 		return nil
 	})

@@ -3,13 +3,14 @@ package node
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
 	"sync"
 
+	"github.com/vipkit/vip/node/config"
+	"github.com/vipkit/vip/node/guard"
 	"github.com/vipkit/vip/vrrp"
 )
 
@@ -18,16 +19,20 @@ import (
 // vrrptest. Values it returns that implement io.Closer are closed when the
 // instance stops.
 type System interface {
-	// Listen opens the advertisement socket of an instance on ifname.
+	// Listen opens an advertisement socket on ifname, of cfg.Family: the
+	// daemon opens one per interface, family and mode, and shares it
+	// among the instances there (cfg.Source is zero: they send with
+	// their own, through vrrp.SourceWriter where the Conn is one).
 	Listen(ifname string, cfg vrrp.ListenConfig) (vrrp.Conn, error)
 	// Addresser adds and removes VIPs on ifname, with labels per VIP.
 	Addresser(ifname string, labels map[netip.Prefix]string) (vrrp.Addresser, error)
 	// Announcer sends gratuitous ARP on ifname.
 	Announcer(ifname string) (vrrp.Announcer, error)
-	// PrimaryAddr returns the IPv4 address adverts are sent from when
-	// unicast_src_ip is not set: the interface's first one that is not a
-	// VIP (leftover VIPs may be on the interface at startup).
-	PrimaryAddr(ifname string, vips []netip.Addr) (netip.Addr, error)
+	// PrimaryAddr returns the address adverts of family fam are sent from
+	// when unicast_src_ip is not set: for IPv4 the interface's first
+	// address that is not a VIP (leftover VIPs may be on the interface at
+	// startup), for IPv6 its link-local address (RFC 5798 section 5.1.2.1).
+	PrimaryAddr(ifname string, fam vrrp.Family, vips []netip.Addr) (netip.Addr, error)
 	// LinkUp reports whether ifname is up with a carrier (track_interface).
 	LinkUp(ifname string) (bool, error)
 }
@@ -38,6 +43,15 @@ type LinkWatcher interface {
 	// WatchLinks calls changed, from another goroutine, after any link
 	// changes, until stop is called.
 	WatchLinks(changed func()) (stop func(), err error)
+}
+
+// NginxSystem is a System that runs nginx its own way: it says how the
+// nginx guard watches the master, asks nginx for an answer and runs the
+// start command. node/nodetest's stand-in nginx is one, for the tests and
+// the in-process demo. A nil result is the real thing: the pid file watched
+// through a pidfd, a GET of the url, start_command run as a child.
+type NginxSystem interface {
+	NginxGuard(check config.NginxCheck) (guard.ProcessChecker, guard.Prober, guard.Runner)
 }
 
 // SocketDropper is a System that can drop the TCP connections bound to an
@@ -82,7 +96,7 @@ func (OS) Addresser(ifname string, labels map[netip.Prefix]string) (vrrp.Address
 func (OS) Announcer(ifname string) (vrrp.Announcer, error) { return vrrp.NewAnnouncer(ifname) }
 
 // PrimaryAddr implements System.
-func (OS) PrimaryAddr(ifname string, vips []netip.Addr) (netip.Addr, error) {
+func (OS) PrimaryAddr(ifname string, fam vrrp.Family, vips []netip.Addr) (netip.Addr, error) {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("failed to look up interface %q: %w", ifname, err)
@@ -101,9 +115,17 @@ func (OS) PrimaryAddr(ifname string, vips []netip.Addr) (netip.Addr, error) {
 			continue
 		}
 		ip = ip.Unmap()
-		if ip.Is4() && (ip.IsGlobalUnicast() || ip.IsLinkLocalUnicast()) && !slices.Contains(vips, ip) {
+		switch {
+		case fam == vrrp.IPv6:
+			if ip.Is6() && ip.IsLinkLocalUnicast() {
+				return ip, nil
+			}
+		case ip.Is4() && (ip.IsGlobalUnicast() || ip.IsLinkLocalUnicast()) && !slices.Contains(vips, ip):
 			return ip, nil
 		}
+	}
+	if fam == vrrp.IPv6 {
+		return netip.Addr{}, fmt.Errorf("interface %q has no IPv6 link-local address to send adverts from", ifname)
 	}
 	return netip.Addr{}, fmt.Errorf("interface %q has no IPv4 address to send adverts from (set unicast_src_ip)", ifname)
 }
@@ -124,8 +146,8 @@ type vips struct {
 	mu      sync.Mutex
 	addr    map[netip.Prefix]vrrp.Addresser
 	ann     map[netip.Addr]vrrp.Announcer
-	closers []io.Closer
-	drop    SocketDropper // nil: the System cannot
+	release []func() error // of the shared sockets
+	drop    SocketDropper  // nil: the System cannot
 	log     *slog.Logger
 }
 
@@ -134,10 +156,10 @@ var (
 	_ vrrp.Announcer = (*vips)(nil)
 )
 
-// openVIPs opens an Addresser and an Announcer per interface of vs.
-func openVIPs(sys System, vs []vipSpec, log *slog.Logger) (*vips, error) {
-	v := &vips{addr: map[netip.Prefix]vrrp.Addresser{}, ann: map[netip.Addr]vrrp.Announcer{}, log: log}
-	v.drop, _ = sys.(SocketDropper)
+// openVIPs takes the shared Addresser and Announcer of each interface of
+// vs from socks.
+func openVIPs(socks *vipSockets, drop SocketDropper, vs []vipSpec, log *slog.Logger) (*vips, error) {
+	v := &vips{addr: map[netip.Prefix]vrrp.Addresser{}, ann: map[netip.Addr]vrrp.Announcer{}, drop: drop, log: log}
 	byDev := map[string][]vipSpec{}
 	var devs []string
 	for _, s := range vs {
@@ -153,30 +175,18 @@ func openVIPs(sys System, vs []vipSpec, log *slog.Logger) (*vips, error) {
 				labels[s.Prefix] = s.Label
 			}
 		}
-		a, err := sys.Addresser(dev, labels)
+		ds, err := socks.get(dev, labels)
 		if err != nil {
 			v.Close()
 			return nil, err
 		}
-		v.track(a)
-		ann, err := sys.Announcer(dev)
-		if err != nil {
-			v.Close()
-			return nil, err
-		}
-		v.track(ann)
+		v.release = append(v.release, func() error { return socks.put(dev, ds) })
 		for _, s := range byDev[dev] {
-			v.addr[s.Prefix] = a
-			v.ann[s.Prefix.Addr()] = ann
+			v.addr[s.Prefix] = ds
+			v.ann[s.Prefix.Addr()] = ds
 		}
 	}
 	return v, nil
-}
-
-func (v *vips) track(x any) {
-	if c, ok := x.(io.Closer); ok {
-		v.closers = append(v.closers, c)
-	}
 }
 
 func (v *vips) of(p netip.Prefix) (vrrp.Addresser, error) {
@@ -263,14 +273,14 @@ func (v *vips) present(ps []netip.Prefix) bool {
 	return true
 }
 
-// Close closes the sockets. The addresses stay where they are.
+// Close releases the shared sockets. The addresses stay where they are.
 func (v *vips) Close() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var errs []error
-	for _, c := range v.closers {
-		errs = append(errs, c.Close())
+	for _, r := range v.release {
+		errs = append(errs, r())
 	}
-	v.closers = nil
+	v.release = nil
 	return errors.Join(errs...)
 }

@@ -38,7 +38,7 @@ func (a setAddresser) HasAddress(p netip.Prefix) (bool, error) { return a.held[p
 func TestVIPsDropSockets(t *testing.T) {
 	p := netip.MustParsePrefix("198.51.100.100/24")
 	sys := &dropSystem{held: map[netip.Prefix]bool{}}
-	v, err := openVIPs(sys, []vipSpec{{Prefix: p, Dev: "eth0"}}, slog.New(slog.DiscardHandler))
+	v, err := openVIPs(newVIPSockets(sys), sys, []vipSpec{{Prefix: p, Dev: "eth0"}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +62,60 @@ func TestVIPsDropSockets(t *testing.T) {
 	}
 	if !slices.Equal(slices.Compact(sys.drops), []string{"198.51.100.100"}) {
 		t.Errorf("dropped on %q, want only the VIP", sys.drops)
+	}
+}
+
+// countSystem counts the Addressers and Announcers it opens and closes.
+type countSystem struct {
+	dropSystem
+	opened, closed int
+}
+
+type closingAddresser struct {
+	setAddresser
+	s *countSystem
+}
+
+func (a closingAddresser) Close() error { a.s.closed++; return nil }
+
+func (s *countSystem) Addresser(string, map[netip.Prefix]string) (vrrp.Addresser, error) {
+	s.opened++
+	return closingAddresser{setAddresser{s.held}, s}, nil
+}
+
+// Instances on one interface share its VIP sockets: opened with the first,
+// closed with the last, labels of all of them on the one Addresser.
+func TestVIPSocketsShared(t *testing.T) {
+	sys := &countSystem{dropSystem: dropSystem{held: map[netip.Prefix]bool{}}}
+	socks := newVIPSockets(sys)
+	log := slog.New(slog.DiscardHandler)
+	a, b := netip.MustParsePrefix("198.51.100.51/32"), netip.MustParsePrefix("198.51.100.52/32")
+	va, err := openVIPs(socks, nil, []vipSpec{{Prefix: a, Dev: "eth0", Label: "eth0:a"}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, err := openVIPs(socks, nil, []vipSpec{{Prefix: b, Dev: "eth0", Label: "eth0:b"}, {Prefix: a, Dev: "eth1"}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys.opened != 2 || socks.count() != 2 {
+		t.Fatalf("opened %d Addressers on %d interfaces, want 2 on 2", sys.opened, socks.count())
+	}
+	if got := socks.open["eth0"].labels; len(got) != 2 || got[a] != "eth0:a" || got[b] != "eth0:b" {
+		t.Errorf("eth0's labels are %v, want both instances'", got)
+	}
+	if err := vb.AddAddress(b); err != nil || !sys.held[b] {
+		t.Errorf("AddAddress through the shared Addresser: %v, held %v", err, sys.held[b])
+	}
+	for i, v := range []*vips{va, vb} {
+		if err := v.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{0, 2}[i]; sys.closed != want {
+			t.Errorf("after %d closes, %d Addressers closed, want %d", i+1, sys.closed, want)
+		}
+	}
+	if socks.count() != 0 {
+		t.Errorf("%d interfaces still open", socks.count())
 	}
 }

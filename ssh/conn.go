@@ -75,11 +75,18 @@ type Conn struct {
 	cfg     Config
 	dial    func(context.Context, Config) (*Client, error)
 	updates chan State
+	wake    chan struct{} // Redial's signal to Run; holds at most one
 
 	mu      sync.Mutex
 	client  *Client
 	state   State
 	running bool
+	redial  *redialReq // asked for by Redial, not yet taken by Run
+}
+
+// redialReq is one Redial: the Confirm for its dial (nil: Config's).
+type redialReq struct {
+	confirm func(context.Context, HostKeyPrompt) bool
 }
 
 // New returns a Conn for cfg; nothing happens until Run.
@@ -88,8 +95,49 @@ func New(cfg Config) *Conn {
 		cfg:     cfg,
 		dial:    Dial,
 		updates: make(chan State, 1),
+		wake:    make(chan struct{}, 1),
 		state:   State{Since: time.Now()},
 	}
+}
+
+// Redial makes Run dial again now, as an operator's "reconnect" asks: the
+// wait between attempts ends and the backoff starts over. A link that is up
+// is closed first (a stalled link takes keepalives to notice). After an
+// error retrying cannot fix (a changed or untrusted host key) Run dials
+// again only when Redial is called. confirm, if not nil, replaces
+// Config.Confirm for that one dial, so that an operator who asked can be
+// shown an unknown host key while automatic redials refuse it.
+func (c *Conn) Redial(confirm func(context.Context, HostKeyPrompt) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.redial = &redialReq{confirm: confirm}
+	if c.client != nil {
+		c.client.Close() // Run's KeepAlive returns, and Run dials
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake is pending already
+	}
+}
+
+// takeRedial returns the config of the next dial and whether an operator
+// asked for it.
+func (c *Conn) takeRedial() (Config, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg, r := c.cfg, c.redial
+	if r == nil {
+		return cfg, false
+	}
+	c.redial = nil
+	select {
+	case <-c.wake: // this dial answers it
+	default:
+	}
+	if r.confirm != nil {
+		cfg.Confirm = r.confirm
+	}
+	return cfg, true
 }
 
 // State returns the current state of the link.
@@ -108,6 +156,15 @@ func (c *Conn) setState(s State, client *Client) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.state, c.client = s, client
+	if client != nil && c.redial != nil {
+		// Asked for while this dial was under way: it is answered. (One
+		// asked for from now on closes client.)
+		c.redial = nil
+		select {
+		case <-c.wake:
+		default:
+		}
+	}
 	select {
 	case <-c.updates:
 	default:
@@ -116,8 +173,9 @@ func (c *Conn) setState(s State, client *Client) {
 }
 
 // Run connects and keeps the connection up until ctx is done, then closes
-// it and returns nil. It returns early only for errors that retrying cannot
-// fix: a changed or untrusted host key.
+// it and returns nil. After an error that retrying cannot fix (a changed or
+// untrusted host key) it stops redialling, the State saying why, until
+// Redial is called.
 func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.running {
@@ -135,7 +193,11 @@ func (c *Conn) Run(ctx context.Context) error {
 
 	attempt := 0
 	for {
-		client, err := c.dial(ctx, c.cfg)
+		cfg, asked := c.takeRedial()
+		if asked {
+			attempt = 0 // the operator's dial starts the backoff over
+		}
+		client, err := c.dial(ctx, cfg)
 		if ctx.Err() != nil {
 			if client != nil {
 				client.Close()
@@ -146,18 +208,9 @@ func (c *Conn) Run(ctx context.Context) error {
 		if err != nil {
 			attempt++
 			c.setState(State{Since: since, LastErr: err, Attempt: attempt}, nil)
-			if permanent(err) {
-				return err
-			}
-			wait := c.cfg.Reconnect.delay(attempt)
-			log.Warn("connect failed", "target", c.cfg.Target, "attempt", attempt, "retry_in", wait, "err", err)
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !c.wait(ctx, attempt, err) {
 				c.setState(State{Since: since, LastErr: ctx.Err(), Attempt: attempt}, nil)
 				return nil
-			case <-t.C:
 			}
 			continue
 		}
@@ -174,6 +227,34 @@ func (c *Conn) Run(ctx context.Context) error {
 		log.Warn("connection lost", "target", c.cfg.Target, "err", err)
 		c.setState(State{Since: since, LastErr: err}, nil)
 	}
+}
+
+// wait waits after the attempt-th failed dial, which failed with err,
+// until the backoff's delay is over or Redial is called; it reports false
+// when ctx is done first. After an error that retrying cannot fix only
+// Redial ends it.
+func (c *Conn) wait(ctx context.Context, attempt int, err error) bool {
+	log := c.cfg.Logger
+	if log == nil {
+		log = discard
+	}
+	var retry <-chan time.Time // nil: only Redial dials again
+	if permanent(err) {
+		log.Warn("connect failed; not redialling until asked", "target", c.cfg.Target, "err", err)
+	} else {
+		d := c.cfg.Reconnect.delay(attempt)
+		log.Warn("connect failed", "target", c.cfg.Target, "attempt", attempt, "retry_in", d, "err", err)
+		t := time.NewTimer(d)
+		defer t.Stop()
+		retry = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-retry:
+	case <-c.wake: // takeRedial takes the request
+	}
+	return true
 }
 
 // permanent reports errors that retrying will not fix without a person.

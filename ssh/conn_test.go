@@ -3,6 +3,9 @@ package ssh
 import (
 	"context"
 	"errors"
+	"net"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,16 +151,122 @@ func TestConnStopsOnChangedKey(t *testing.T) {
 	ctx := bound(t, 20*time.Second)
 	e := newEnv(t, sshtest.Options{Handler: echo("ok")})
 	writeFile(t, e.knownHosts(), knownhosts.Line([]string{knownhosts.Normalize(e.srv.Addr())}, newKey(t).pub())+"\n")
-	conn := New(e.config(t, "root"))
-	err := conn.Run(ctx)
+	cfg := e.config(t, "root")
+	cfg.Reconnect = Backoff{Min: 10 * time.Millisecond, Max: 10 * time.Millisecond}
+	conn := New(cfg)
+	ran := runConn(t, ctx, conn)
+
+	s := nextState(t, ctx, conn)
 	var changed *HostKeyChangedError
-	if !errors.As(err, &changed) {
-		t.Fatalf("Run = %v, want *HostKeyChangedError at once", err)
+	if s.Connected || s.Attempt != 1 || !errors.As(s.LastErr, &changed) {
+		t.Fatalf("state %+v, want *HostKeyChangedError", s)
 	}
-	if s := conn.State(); s.Connected || s.Attempt != 1 || !errors.As(s.LastErr, &changed) {
-		t.Errorf("State() = %+v", s)
+	// No redial on its own, however short the backoff.
+	select {
+	case s := <-conn.Updates():
+		t.Fatalf("redialled by itself: %+v", s)
+	case err := <-ran:
+		t.Fatalf("Run = %v, want it to wait for Redial", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// The operator fixed known_hosts and asks: it connects, the backoff
+	// started over.
+	writeFile(t, e.knownHosts(), e.srv.KnownHostsLine())
+	conn.Redial(nil)
+	if s := nextState(t, ctx, conn); !s.Connected {
+		t.Fatalf("state %+v after Redial, want connected", s)
 	}
 	if err := conn.Run(ctx); err == nil {
 		t.Error("second Run succeeded")
 	}
+}
+
+// An unknown key is refused by the automatic dials (no Confirm), and asked
+// about on the dial an operator asked for.
+func TestConnRedialConfirms(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t, 20*time.Second)
+	e := newEnv(t, sshtest.Options{Handler: echo("ok")})
+	writeFile(t, e.knownHosts(), "")
+	conn := New(e.config(t, "root"))
+	runConn(t, ctx, conn)
+	if s := nextState(t, ctx, conn); s.Connected || !errors.Is(s.LastErr, ErrHostKeyUnknown) {
+		t.Fatalf("state %+v, want ErrHostKeyUnknown", s)
+	}
+	var asked int
+	conn.Redial(func(context.Context, HostKeyPrompt) bool { asked++; return true })
+	if s := nextState(t, ctx, conn); !s.Connected || asked != 1 {
+		t.Fatalf("state %+v after Redial, asked %d times; want connected after one question", s, asked)
+	}
+	if kh := readFile(t, e.knownHosts()); strings.Count(kh, "\n") != 1 {
+		t.Errorf("known_hosts = %q, want the one line added", kh)
+	}
+}
+
+// Redial ends the backoff's wait and starts it over; on a link that is up
+// it closes it and dials again.
+func TestConnRedial(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t, 20*time.Second)
+	e := newEnv(t, sshtest.Options{Handler: echo("ok")})
+	cfg := e.config(t, "root")
+	cfg.Reconnect = Backoff{Min: time.Hour, Max: time.Hour}
+	var refuse atomic.Bool
+	refuse.Store(true)
+	var nd net.Dialer
+	cfg.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if refuse.Load() {
+			return nil, errors.New("connection refused")
+		}
+		return nd.DialContext(ctx, network, addr)
+	}
+	conn := New(cfg)
+	runConn(t, ctx, conn)
+	if s := nextState(t, ctx, conn); s.Connected || s.Attempt != 1 {
+		t.Fatalf("state %+v, want the first attempt failed", s)
+	}
+	conn.Redial(nil) // an hour early
+	if s := nextState(t, ctx, conn); s.Connected || s.Attempt != 1 {
+		t.Fatalf("state %+v after Redial, want attempt 1 again (the backoff reset)", s)
+	}
+	refuse.Store(false)
+	conn.Redial(nil)
+	up := nextState(t, ctx, conn)
+	if !up.Connected {
+		t.Fatalf("state %+v, want connected", up)
+	}
+	conn.Redial(nil)
+	if s := nextState(t, ctx, conn); s.Connected || !errors.Is(s.LastErr, ErrConnLost) {
+		t.Fatalf("state %+v after Redial while up, want the link closed", s)
+	}
+	if s := nextState(t, ctx, conn); !s.Connected || !s.Since.After(up.Since) {
+		t.Fatalf("state %+v, want connected again", s)
+	}
+}
+
+// runConn runs conn until the test ends.
+func runConn(t *testing.T, ctx context.Context, conn *Conn) <-chan error {
+	t.Helper()
+	rctx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- conn.Run(rctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-ran
+	})
+	return ran
+}
+
+func nextState(t *testing.T, ctx context.Context, conn *Conn) State {
+	t.Helper()
+	select {
+	case s, ok := <-conn.Updates():
+		if !ok {
+			t.Fatal("Updates closed")
+		}
+		return s
+	case <-ctx.Done():
+		t.Fatalf("no state; last %+v", conn.State())
+	}
+	return State{}
 }

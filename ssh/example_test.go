@@ -27,14 +27,19 @@ func ExampleConn() {
 		KeepAlive: 5 * time.Second,
 	})
 	go func() {
-		var changed *ssh.HostKeyChangedError
-		if err := conn.Run(ctx); errors.As(err, &changed) {
-			log.Printf("%v\nto fix: %s", err, changed.Remedy())
+		if err := conn.Run(ctx); err != nil {
+			log.Print(err)
 		}
 	}()
 
 	for s := range conn.Updates() {
 		fmt.Println(s) // "disconnected since 12:03:04 (attempt 2): …"
+		var changed *ssh.HostKeyChangedError
+		if errors.As(s.LastErr, &changed) {
+			// Run waits for conn.Redial: the operator's "reconnect",
+			// once they have run the remedy.
+			log.Printf("to fix: %s, then reconnect", changed.Remedy())
+		}
 		if !s.Connected {
 			continue
 		}

@@ -175,7 +175,7 @@ func (h *hostKeys) callback(ctx context.Context, hop endpoint, pause func() func
 			if len(otherTypes) > 0 {
 				also = " (it holds only " + strings.Join(otherTypes, ", ") + " keys for it)"
 			}
-			return fmt.Errorf("%w: %s key %s of %s is not in %s%s and there is no one to confirm it", ErrHostKeyUnknown, key.Type(), fp, hop.alias, h.file, also)
+			return fmt.Errorf("%w: %s key %s of %s is not in %s%s", ErrHostKeyUnknown, key.Type(), fp, hop.alias, h.file, also)
 		}
 		resume := pause()
 		ok := h.confirm(ctx, HostKeyPrompt{
@@ -189,30 +189,89 @@ func (h *hostKeys) callback(ctx context.Context, hop endpoint, pause func() func
 		if !ok {
 			return fmt.Errorf("%w: %s key %s of %s was not accepted", ErrHostKeyUnknown, key.Type(), fp, hop.alias)
 		}
-		if err := appendKnownHost(h.file, address, key); err != nil {
+		added, err := appendKnownHost(h.file, hostname, remote, key)
+		switch {
+		case err != nil:
 			// Accepted for this connection all the same, as ssh(1) does.
 			h.log.Warn("host key accepted but not saved", "host", hop.alias, "err", err)
-			return nil
+		case added:
+			h.log.Info("host key added to known hosts", "host", hop.alias, "address", address, "fingerprint", fp, "file", h.file)
 		}
-		h.log.Info("host key added to known hosts", "host", hop.alias, "address", address, "fingerprint", fp, "file", h.file)
 		return nil
+	}
+}
+
+// ConfirmOnce wraps confirm so that each key of each address (host:port,
+// as known_hosts records it) is asked about once at a time: a question
+// about a key already being asked about waits for that answer and takes
+// it, as do later questions after a yes (dials that read known_hosts
+// before the key was added). A no is not remembered: asking again is how
+// an operator changes their mind. Two pairs on the same hosts thus ask
+// about each host once.
+func ConfirmOnce(confirm func(context.Context, HostKeyPrompt) bool) func(context.Context, HostKeyPrompt) bool {
+	if confirm == nil {
+		return nil
+	}
+	type question struct {
+		done chan struct{}
+		yes  bool
+	}
+	var (
+		mu    sync.Mutex
+		asked = map[string]*question{} // pending, or answered yes
+	)
+	return func(ctx context.Context, p HostKeyPrompt) bool {
+		id := p.Address + " " + p.Fingerprint
+		mu.Lock()
+		q, ok := asked[id]
+		if !ok {
+			q = &question{done: make(chan struct{})}
+			asked[id] = q
+		}
+		mu.Unlock()
+		if ok {
+			select {
+			case <-q.done:
+				return q.yes
+			case <-ctx.Done():
+				return false
+			}
+		}
+		yes := confirm(ctx, p)
+		mu.Lock()
+		q.yes = yes
+		if !yes {
+			delete(asked, id)
+		}
+		mu.Unlock()
+		close(q.done)
+		return yes
 	}
 }
 
 // knownHostsMu serialises appends from concurrent dials in this process.
 var knownHostsMu sync.Mutex
 
-// appendKnownHost records only the name dialled, not the IP as well, as
-// OpenSSH does since CheckHostIP defaulted to no.
-func appendKnownHost(file, address string, key gossh.PublicKey) error {
+// appendKnownHost records key for hostname in file unless the file holds
+// it already (another dial added it meanwhile: a second line would be a
+// duplicate); it reports whether it wrote a line. It records only the
+// name dialled, not the IP as well, as OpenSSH does since CheckHostIP
+// defaulted to no.
+func appendKnownHost(file, hostname string, remote net.Addr, key gossh.PublicKey) (bool, error) {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
+	address := knownhosts.Normalize(hostname)
+	if known, err := holdsKey(file, hostname, remote, key); err != nil {
+		return false, fmt.Errorf("failed to add %s to known hosts: %w", address, err)
+	} else if known {
+		return false, nil
+	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return fmt.Errorf("failed to add %s to known hosts: %w", address, err)
+		return false, fmt.Errorf("failed to add %s to known hosts: %w", address, err)
 	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("failed to add %s to known hosts: %w", address, err)
+		return false, fmt.Errorf("failed to add %s to known hosts: %w", address, err)
 	}
 	// A file not ending in a newline would glue our line onto its last one.
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
@@ -229,7 +288,22 @@ func appendKnownHost(file, address string, key gossh.PublicKey) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("failed to add %s to known hosts %s: %w", address, file, err)
+		return false, fmt.Errorf("failed to add %s to known hosts %s: %w", address, file, err)
 	}
-	return nil
+	return true, nil
+}
+
+// holdsKey reports whether file, read afresh, accepts key for hostname.
+func holdsKey(file, hostname string, remote net.Addr, key gossh.PublicKey) (bool, error) {
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	db, err := knownhosts.NewDB(file)
+	if err != nil {
+		return false, err
+	}
+	if _, ok := remote.(*net.TCPAddr); !ok {
+		remote = &net.TCPAddr{IP: net.IPv4zero} // the check wants one; hostname decides
+	}
+	return db.HostKeyCallback()(hostname, remote, key) == nil, nil
 }

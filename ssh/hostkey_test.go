@@ -6,7 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"net"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +222,89 @@ func TestConfirmCanceled(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Dial took %s after cancel", d)
+	}
+}
+
+// Two dials of one host at once, through ConfirmOnce: one question, one
+// known_hosts line.
+func TestConfirmOnce(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t, 20*time.Second)
+	e := newEnv(t, sshtest.Options{Handler: echo("ok")})
+	writeFile(t, e.knownHosts(), "")
+	cfg := e.config(t, "root")
+	var mu sync.Mutex
+	asked := 0
+	cfg.Confirm = ConfirmOnce(func(context.Context, HostKeyPrompt) bool {
+		mu.Lock()
+		asked++
+		mu.Unlock()
+		time.Sleep(300 * time.Millisecond) // a person reading; the other dial arrives
+		return true
+	})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			c, err := Dial(ctx, cfg)
+			if err == nil {
+				c.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("Dial: %v", err)
+		}
+	}
+	if asked != 1 {
+		t.Errorf("asked %d times, want once", asked)
+	}
+	if kh := readFile(t, e.knownHosts()); strings.Count(kh, "\n") != 1 {
+		t.Errorf("known_hosts = %q, want one line", kh)
+	}
+
+	// A no is not remembered: the operator may change their mind.
+	var noes int
+	refuse := ConfirmOnce(func(context.Context, HostKeyPrompt) bool { noes++; return false })
+	p := HostKeyPrompt{Address: "lb1", Fingerprint: "SHA256:x"}
+	for range 2 {
+		if refuse(ctx, p) {
+			t.Fatal("a refusal trusted the key")
+		}
+	}
+	if noes != 2 {
+		t.Errorf("asked %d times after two refusals, want 2", noes)
+	}
+}
+
+// A key known_hosts holds already, in whatever form ssh(1) wrote it, is
+// not appended again.
+func TestAppendKnownHostOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	k := newKey(t).pub()
+	remote := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2222}
+	for _, tc := range []struct {
+		name, before string
+		lines        int
+	}{
+		{"empty", "", 1},
+		{"ours", knownhosts.Line([]string{"[lb1]:2222"}, k) + "\n", 1},
+		{"ssh(1)'s, with a comment and another name", "lb0,[lb1]:2222 " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k))) + " root@lb1\n", 1},
+		{"another key", knownhosts.Line([]string{"[lb1]:2222"}, rsaPub(t)) + "\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
+			writeFile(t, file, tc.before)
+			for range 2 {
+				if _, err := appendKnownHost(file, "lb1:2222", remote, k); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if kh := readFile(t, file); strings.Count(kh, "\n") != tc.lines {
+				t.Errorf("known_hosts = %q, want %d lines", kh, tc.lines)
+			}
+		})
 	}
 }

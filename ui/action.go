@@ -1,10 +1,9 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"time"
-
-	tea "charm.land/bubbletea/v2"
 )
 
 // ActionKind names a guarded action.
@@ -39,41 +38,6 @@ func ActionKinds() []ActionKind {
 	return []ActionKind{ActionFailNginx, ActionStopVipd, ActionFault, ActionRestartNginx, ActionRepair, ActionResume, ActionBaseline}
 }
 
-// Title is the action's name for the screen and the report.
-func (k ActionKind) Title() string {
-	switch k {
-	case ActionFailNginx:
-		return "failover drill: nginx fails"
-	case ActionStopVipd:
-		return "failover drill: vipd stops"
-	case ActionFault:
-		return "failover drill: forced give-up"
-	case ActionRestartNginx:
-		return "nginx restart check"
-	case ActionRepair:
-		return "repair"
-	case ActionResume:
-		return "re-enable without preemption"
-	case ActionBaseline:
-		return "baseline"
-	}
-	return string(k)
-}
-
-// Failover reports whether the action must move the VIP off the MASTER.
-func (k ActionKind) Failover() bool {
-	return k == ActionFailNginx || k == ActionStopVipd || k == ActionFault
-}
-
-// onMaster reports whether the action runs on the pair's MASTER.
-func (k ActionKind) onMaster() bool {
-	return k.Failover() || k == ActionRestartNginx || k == ActionBaseline
-}
-
-// typed reports whether the operator must type the node's name: for what
-// moves the VIP, or may (a restart that fails).
-func (k ActionKind) typed() bool { return k.Failover() || k == ActionRestartNginx }
-
 // An Action is a guarded operation on one node of a pair.
 type Action struct {
 	Kind ActionKind
@@ -83,22 +47,31 @@ type Action struct {
 	Node     string
 	Instance string // "" for every instance
 	Reason   string
+	// Commands are what runs on Node, and Leaves and Clears what that
+	// breaks and repairs: the gate fills them in from the action table
+	// once the operator has confirmed.
+	Commands       []Command
+	Leaves, Clears Debt
+	// Keepalived: the target runs keepalived, not vipd (the gate fills
+	// it in from the node's feed): its daemon's commands are keepalived's
+	// (Commands.KeepalivedStop, ...), and what the seed's check_nginx.sh
+	// does when nginx cannot start (stop keepalived) is what to expect.
+	Keepalived bool
 }
 
 // ActionMsg asks the console to run an Action. Every view sends this and
 // nothing else: the model hands it to its one gate, which checks it, holds
-// it in a confirm state and only then passes it to the Gate's Run.
+// it in a confirm state and only then passes it to the Executor.
 type ActionMsg struct{ Action Action }
 
-// ActionResultMsg is what a Gate reports when it has run an Action's
-// commands (or could not).
-type ActionResultMsg struct {
-	Action Action
-	Steps  []Step // each command run, in order
-	Err    error  // why the action did not run, or failed
+// actionResultMsg is what the Executor reported on run id's commands.
+type actionResultMsg struct {
+	id    int
+	steps []Step
+	err   error
 }
 
-// Step is one command a Gate ran on a node.
+// Step is one command the Executor ran on a node.
 type Step struct {
 	Node     string
 	Command  string
@@ -111,33 +84,21 @@ type Step struct {
 	Check bool
 }
 
-// A Gate runs the commands of guarded actions on the nodes, always as a
-// Cmd that ends in an ActionResultMsg. The console model is its only
-// caller: the model's gate decides whether an action may run.
-type Gate interface {
-	Run(Action) tea.Cmd
-}
-
-// A Planner says which commands a Gate would run for an action, for the
-// confirm screen and the remedies. A Gate may implement it.
-type Planner interface {
-	Plan(Action) []string
+// An Executor runs an action's commands on its node and says what each
+// did: the console's one way to act on a node. The model's gate is its
+// only caller in the console, and decides whether an action runs; Run is
+// called from a Cmd, with the console's context, so quitting cancels it.
+type Executor interface {
+	Run(ctx context.Context, a Action) ([]Step, error)
 }
 
 // Errors of the gate.
 var (
-	// ErrActionsDisabled is the refusal of the default Gate.
-	ErrActionsDisabled = errors.New("guarded actions are not available: no gate configured")
+	// ErrActionsDisabled: the console has no Executor.
+	ErrActionsDisabled = errors.New("guarded actions are not available: no executor configured")
 	// ErrReadOnly is the refusal of every action by a read-only console.
 	ErrReadOnly = errors.New("read-only console (--read-only): every action is refused")
 )
-
-// refuseGate refuses everything.
-type refuseGate struct{}
-
-func (refuseGate) Run(a Action) tea.Cmd {
-	return func() tea.Msg { return ActionResultMsg{Action: a, Err: ErrActionsDisabled} }
-}
 
 // Result is how an action ended.
 type Result string
@@ -164,6 +125,7 @@ type Outcome struct {
 	Start, End   time.Time // End - Start is how long it ran
 	Expectations []Expectation
 	Probe        ProbeStats
+	Holders      HolderGap // the VIP's holders by the nodes' own events (outage.go)
 	Steps        []Step
 	Events       []Event // what the nodes and the probe reported meanwhile
 }
@@ -181,9 +143,24 @@ type ProbeStats struct {
 	Samples  int
 	Failures int
 	// Outage is the time clients could not reach the VIP: from each first
-	// failed request to the next answered one, summed.
+	// failed request to the next answered one, summed; blips (below) left
+	// out.
 	Outage time.Duration
-	// FirstFailure is the first failed request's time and error.
+	// Longest is the longest of those runs of failures.
+	Longest time.Duration
+	// Pace is the probe's interval around the failures (or, with none, at
+	// the end): the figure's resolution, as the verdict says
+	// ("outage 62ms (probe every 5ms)").
+	Pace time.Duration
+	// Conclusive counts the failed requests that show an outage, and
+	// Blips those that do not: runs of slow answers, answered after the
+	// dense probe's short timeout, while no failover runs (a busy host;
+	// see ProbeTimeout), which took BlipTime. Outage and the verdicts that
+	// want no failed request (baseline, rejoin) count only Conclusive
+	// ones. A run still open and slow so far is in neither.
+	Conclusive, Blips int
+	BlipTime          time.Duration
+	// FirstFailure is the first conclusive failure's time and error.
 	FirstFailure time.Time
 	FirstError   string
 }
@@ -208,7 +185,10 @@ type AuditEntry struct {
 	Confirmed string     `json:"confirmed,omitempty"`
 	Commands  []string   `json:"commands,omitempty"`
 	OutageMS  int64      `json:"outage_ms,omitempty"`
-	ReadOnly  bool       `json:"read_only,omitempty"`
+	// NoHolderMS is how long no node held the VIP by the nodes' events,
+	// when they showed a change of holder.
+	NoHolderMS *int64 `json:"no_holder_ms,omitempty"`
+	ReadOnly   bool   `json:"read_only,omitempty"`
 }
 
 // An Auditor records every action's outcome, refusals included. Record is

@@ -2,13 +2,17 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	cfgcheck "github.com/vipkit/vip/ui/check"
 )
 
 // Model is the console: a tea.Model over one or more pairs, one shown at a
@@ -23,8 +27,9 @@ type Model struct {
 	list      *pairList
 	help      help.Model
 
-	gate  gate        // the one way actions run
-	drill *drillState // nil without a drill
+	gate     gate        // the one way actions run
+	drill    *drillState // nil without a drill
+	hostKeys hostKeys    // host keys reconnects met, for the operator to trust
 
 	width, height int
 }
@@ -34,14 +39,22 @@ var _ tea.Model = (*Model)(nil)
 // pairView is one pair's state and components.
 type pairView struct {
 	name, vip string
+	cli       VipdCLI         // the vipd commands of its nodes
+	feeds     []Feed          // per node
 	updates   []<-chan Update // per node
 	probeCh   <-chan ProbeSample
 
 	nodes    []*nodeState
 	cards    []*nodeCard
 	probe    *probeState // nil when not probed
+	pacer    ProbePacer  // the probe's, if it can be made dense
 	lane     *vipLane
 	timeline *timeline
+
+	checkFn    ConfigCheck      // nil: not checked
+	check      *cfgcheck.Report // the last check's, nil before the first
+	checkFails int              // unreadable checks in a row
+	checkWait  time.Duration    // until the next check, as scheduled
 }
 
 // Sizes of the fixed parts of the screen.
@@ -62,21 +75,27 @@ func New(pairs []Pair, opts Options) *Model {
 	custom := opts.Styles != nil
 	opts = opts.withDefaults()
 	c := &common{styles: opts.Styles, keys: opts.Keys, now: opts.Now, loc: opts.Location, opts: opts, customStyles: custom}
-	m := &Model{c: c, help: help.New(), width: defaultWidth, height: defaultHeight}
+	m := &Model{c: c, help: help.New(), hostKeys: newHostKeys(), width: defaultWidth, height: defaultHeight}
 	m.help.Styles = c.styles.Help
 	for _, p := range pairs {
-		pv := &pairView{name: p.Name, vip: p.VIP}
+		pv := &pairView{name: p.Name, vip: p.VIP, cli: p.Vipd, checkFn: p.Check}
 		var names []string
 		for _, f := range p.Nodes {
 			n := &nodeState{name: f.Node()}
+			_, redial := f.(Reconnecter)
 			pv.nodes = append(pv.nodes, n)
-			pv.cards = append(pv.cards, newNodeCard(c, n))
+			pv.cards = append(pv.cards, newNodeCard(c, n, redial))
+			pv.feeds = append(pv.feeds, f)
 			pv.updates = append(pv.updates, f.Updates())
 			names = append(names, n.name)
+		}
+		for _, card := range pv.cards {
+			card.pair = pv.nodes
 		}
 		if p.Probe != nil {
 			pv.probe = &probeState{window: opts.ProbeWindow}
 			pv.probeCh = p.Probe.Updates()
+			pv.pacer, _ = p.Probe.(ProbePacer)
 		}
 		pv.lane = &vipLane{c: c, vip: p.VIP, nodes: pv.nodes, probe: pv.probe}
 		pv.timeline = newTimeline(c, opts.TimelineSize, names)
@@ -102,6 +121,7 @@ func (m *Model) Init() tea.Cmd {
 		if p.probeCh != nil {
 			cmds = append(cmds, waitProbe(i, p.probeCh))
 		}
+		cmds = append(cmds, m.runCheck(i))
 	}
 	cmds = append(cmds, tick(m.c.opts.Refresh), tea.RequestBackgroundColor)
 	if m.drill != nil && m.drill.opts.Auto {
@@ -114,6 +134,7 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	now := m.c.now()
+	m.sweep(now) // time alone may have made a node unknown
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -127,31 +148,43 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case updateMsg:
 		p := m.pairs[msg.pair]
 		n := p.nodes[msg.node]
+		m.observeNode(msg.pair, n.name, msg.u, now)
 		for _, nt := range n.apply(msg.u, now) {
 			p.timeline.add(n.name, msg.node, nt)
 			m.observe(msg.pair, n.name, nt)
 		}
-		n.bump()
-		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.evaluate(), m.drillPoll())
+		m.sweep(now)
+		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.armFresh(msg.pair, msg.node, now), m.evaluate(), m.drillPoll())
+	case freshMsg:
+		m.pairs[msg.pair].nodes[msg.node].freshArmed = false
+		cmd = tea.Batch(m.armFresh(msg.pair, msg.node, now), m.evaluate())
 	case feedClosedMsg:
 		p := m.pairs[msg.pair]
 		n := p.nodes[msg.node]
 		n.closed = true
-		n.bump()
+		m.sweep(now)
 		nt := note{at: now, text: "feed ended", level: levelBad}
 		p.timeline.add(n.name, msg.node, nt)
 		m.observe(msg.pair, n.name, nt)
 		cmd = m.evaluate()
 	case probeMsg:
 		p := m.pairs[msg.pair]
-		m.observeProbe(msg.pair, msg.s)
-		for _, nt := range p.probe.add(msg.s) {
-			p.timeline.add("", -1, nt)
-			m.observe(msg.pair, "", nt)
+		for _, s := range append([]ProbeSample{msg.s}, msg.more...) {
+			s = p.answeredBy(s)
+			m.observeProbe(msg.pair, s)
+			for _, nt := range p.probe.add(s) {
+				p.timeline.add("", -1, nt)
+				m.observe(msg.pair, "", nt)
+			}
 		}
+		m.sweep(now)
 		cmd = tea.Batch(waitProbe(msg.pair, p.probeCh), m.evaluate(), m.drillPoll())
 	case probeClosedMsg:
 		m.pairs[msg.pair].probe.closed = true
+	case configCheckMsg:
+		cmd = m.onCheck(msg, now)
+	case configCheckDueMsg:
+		cmd = m.runCheck(msg.pair)
 	case tickMsg:
 		cmd = tick(m.c.opts.Refresh)
 	case selectPairMsg:
@@ -161,7 +194,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.request(msg.Action, false)
 	case drillActionMsg:
 		cmd = m.request(msg.a, true)
-	case ActionResultMsg:
+	case actionResultMsg:
 		cmd = m.onResult(msg)
 	case gateTickMsg:
 		if r := m.gate.run; r != nil && r.id == msg.id {
@@ -174,6 +207,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.drill != nil && !m.drill.done {
 			cmd = tea.Batch(m.drillPoll(), tickDrill())
 		}
+	case hostKeyMsg:
+		cmd = m.onHostKey(msg.q)
 	case auditFailedMsg:
 		if p := m.pair(); p != nil {
 			p.timeline.add("", -1, note{at: now, text: "audit log not written: " + msg.err.Error(), level: levelBad})
@@ -190,6 +225,9 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.gate.confirm != nil {
 		return m.confirmKey(msg) // q and the action keys are typing here
+	}
+	if m.hostKeys.shown() != nil {
+		return m.hostKeyKey(msg) // so is everything here
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
@@ -225,6 +263,8 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.gate.shown = nil
 	case m.drill != nil && key.Matches(msg, k.Select):
 		return m.drillEnter()
+	case key.Matches(msg, k.Reconnect) && m.pair() != nil && m.focus < len(m.pair().cards):
+		return m.reconnect(m.cur, m.focus)
 	default:
 		if f := m.focusables(); m.focus < len(f) {
 			return f[m.focus].Update(msg)
@@ -288,6 +328,15 @@ type frame struct {
 
 // layout sizes the shown pair's components for the window. It runs after
 // every Update (so paging knows the timeline's height) and in View.
+//
+// The body's parts get their height in turns, so that at 80x24 every
+// screen stays usable: first what each needs at the least (a confirmation
+// its title, prompt and input line; the timeline its title and three
+// events; each panel its name line), then the panels' first lines, then
+// the rest of the region under the VIP line (a verdict, a running action,
+// the drill), then the panels in full, and the timeline what is left. A
+// confirmation comes before the panels' first lines and the timeline:
+// it holds the state the operator decides on.
 func (m *Model) layout() frame {
 	var f frame
 	p := m.pair()
@@ -299,13 +348,13 @@ func (m *Model) layout() frame {
 		c.focused = !m.showPairs && m.focus == i
 	}
 	p.timeline.focused = !m.showPairs && m.focus == len(p.cards)
-	f.banners = banners(m.c, p.nodes, m.width)
+	f.banners = banners(m.c, p, m.width)
 	f.body = m.height - headerHeight - len(f.banners) - lipgloss.Height(f.help)
 	if m.showPairs {
 		m.list.SetSize(m.width, f.body)
 		return f
 	}
-	avail := f.body - vipLaneHeight
+	avail := max(f.body-vipLaneHeight, 0)
 	p.lane.SetSize(m.width, vipLaneHeight)
 
 	// Panels side by side while they fit, else in rows; the last column
@@ -319,39 +368,65 @@ func (m *Model) layout() frame {
 		}
 		c.SetSize(w, 0)
 	}
-	used := 0
+	var natural []int // per row
 	for i := 0; i < len(p.cards); i += cols {
 		row := p.cards[i:min(i+cols, len(p.cards))]
 		h := 0
 		for _, c := range row {
 			h = max(h, c.Height())
 		}
-		f.rows, f.rowH = append(f.rows, row), append(f.rowH, h)
-		used += h
+		f.rows, natural = append(f.rows, row), append(natural, h)
 	}
-	// The gate's panel may take what the panels leave, and half the
-	// room at least.
-	panel := m.panel(max(avail-used, avail/2))
-	if budget := avail - max(minTimeline, min(len(panel), avail/2)); used > budget && len(f.rows) > 0 {
-		// Too short: panels give up lines (they end in "…"), the timeline
-		// keeps its minimum.
-		used = 0
-		for i := range f.rowH {
-			f.rowH[i] = max(min(f.rowH[i], budget/len(f.rows)), cardChromeLines+1)
-			used += f.rowH[i]
+	cardsAt := func(limit int) int {
+		sum := 0
+		for _, h := range natural {
+			sum += min(h, limit)
 		}
+		return sum
 	}
+
+	confirming := m.gate.confirm != nil || m.hostKeys.shown() != nil
+	panelNat := len(m.panel(1 << 16))
+	panelMin, tlMin := min(panelNat, panelMinHeight), minTimeline
+	if confirming {
+		panelMin, tlMin = min(panelNat, confirmMinHeight), 0
+	}
+	left := avail
+	give := func(want int) int {
+		g := min(max(want, 0), left)
+		left -= g
+		return g
+	}
+	panelH := give(panelMin)
+	cardsH := give(cardsAt(cardMinHeight))
+	tl := give(tlMin)
+	if confirming {
+		panelH += give(panelNat - panelH)
+		cardsH += give(cardsAt(cardCoreHeight) - cardsH)
+		tl += give(minTimeline - tl)
+	} else {
+		cardsH += give(cardsAt(cardCoreHeight) - cardsH)
+		panelH += give(panelNat - panelH)
+	}
+	cardsH += give(cardsAt(1<<16) - cardsH)
+	if cardsH < cardsAt(cardMinHeight) {
+		// Too short for even a name line each: the panels go, and what
+		// they had goes to the timeline.
+		f.rows, natural, left = nil, nil, left+cardsH
+	}
+	tl += left
+
+	f.rowH = share(cardsH, natural, cardMinHeight)
 	for i, row := range f.rows {
 		for _, c := range row {
 			c.SetSize(c.width, f.rowH[i]) // equal heights: a tidy row
 		}
 	}
-	lower := max(avail-used, 0)
-	f.panel = panel
-	if len(f.panel) > lower {
-		f.panel = append(f.panel[:max(lower-1, 0)], m.c.styles.Muted.Render("…"))[:lower]
+	f.panel = m.panel(panelH)
+	if len(f.panel) > panelH {
+		f.panel = append(f.panel[:max(panelH-1, 0)], m.c.styles.Muted.Render("…"))[:panelH]
 	}
-	f.timeline = lower - len(f.panel)
+	f.timeline = tl
 	if f.timeline < 2 {
 		f.timeline = 0 // a title alone says nothing
 	}
@@ -359,13 +434,49 @@ func (m *Model) layout() frame {
 	return f
 }
 
+// Heights at which the body's parts are still of use.
+const (
+	cardMinHeight  = cardChromeLines + 1 // the border and the name line
+	cardCoreHeight = cardChromeLines + 5 // and an instance, its VIP, adverts, nginx
+	panelMinHeight = 2                   // a verdict's first line and "…"
+)
+
+// share splits total lines among rows that would take natural each: each
+// gets lo (or its natural height, if less) first, then a line at a time in
+// turn up to its natural height. Rows never get less than that first
+// share, even if total is smaller: the screen is cut at its bottom then.
+func share(total int, natural []int, lo int) []int {
+	h := make([]int, len(natural))
+	for i, n := range natural {
+		h[i] = min(n, lo)
+		total -= h[i]
+	}
+	for total > 0 {
+		grew := false
+		for i := range h {
+			if total > 0 && h[i] < natural[i] {
+				h[i]++
+				total--
+				grew = true
+			}
+		}
+		if !grew {
+			break
+		}
+	}
+	return h
+}
+
 // panel is what the region under the VIP line shows above the timeline: a
 // confirmation, the drill, or the running action or last verdict; maxH is
-// the room it should try to fit in.
+// the room it has. A confirmation fits itself to maxH, keeping its prompt;
+// the rest may be longer, and are cut.
 func (m *Model) panel(maxH int) []string {
 	switch {
 	case m.gate.confirm != nil:
-		return m.confirmLines(m.width)
+		return m.confirmLines(m.width, maxH)
+	case m.hostKeys.shown() != nil:
+		return m.hostKeyLines(m.width, maxH)
 	case m.drill != nil:
 		return m.drillLines(m.width, maxH)
 	case m.gate.run != nil:
@@ -380,12 +491,23 @@ func (m *Model) helpView() string {
 	m.help.SetWidth(m.width)
 	k := m.c.keys
 	if m.help.ShowAll {
-		return m.help.FullHelpView(k.FullHelp())
+		full := k.FullHelp()
+		if m.gate.readOnly || m.gate.exec == nil {
+			full = slices.DeleteFunc(full, func(col []key.Binding) bool { // the actions' column: every one would be refused
+				return len(col) > 0 && col[0].Help() == k.FailNginx.Help()
+			})
+		}
+		if d := m.checkDetails(); d != "" {
+			return m.fullHelpView(full) + "\n" + d
+		}
+		return m.fullHelpView(full)
 	}
 	var b []key.Binding
 	switch {
 	case m.gate.confirm != nil:
 		b = []key.Binding{withHelp(k.Select, "confirm"), withHelp(k.Back, "cancel")}
+	case m.hostKeys.shown() != nil:
+		b = []key.Binding{withHelp(k.Select, "answer"), withHelp(k.Back, "refuse")}
 	case m.drill != nil:
 		if !m.drill.done && !m.drill.asked && !m.drill.opts.Auto {
 			b = append(b, withHelp(k.Select, "run step"))
@@ -400,13 +522,61 @@ func (m *Model) helpView() string {
 		if m.gate.shown != nil {
 			b = append(b, withHelp(k.Back, "dismiss"))
 		}
-		b = append(b, k.Actions, k.NextFocus)
+		if !m.gate.readOnly && m.gate.exec != nil {
+			b = append(b, k.Actions) // a read-only console has none
+		}
+		b = append(b, k.NextFocus)
 		if len(m.pairs) > 1 {
 			b = append(b, k.Pairs, k.PrevPair, k.NextPair)
 		}
 		b = append(b, k.Help, k.Quit)
 	}
+	return m.shortHelpView(b)
+}
+
+// shortHelpView is the help bar of b, whose last two (help, quit) always
+// show: the others go from the end until the bar fits the width, where the
+// help bubble would cut its end off.
+func (m *Model) shortHelpView(b []key.Binding) string {
+	w := m.help.Width()
+	m.help.SetWidth(0) // measure uncut
+	defer m.help.SetWidth(w)
+	for len(b) > 2 && lipgloss.Width(m.help.ShortHelpView(b)) > w {
+		b = slices.Delete(b, len(b)-3, len(b)-2)
+	}
+	m.help.SetWidth(w)
 	return m.help.ShortHelpView(b)
+}
+
+// fullHelpView lays the help's columns side by side while they fit the
+// width, and goes on in a row of columns below when they do not: the help
+// bubble would cut the columns beyond the width.
+func (m *Model) fullHelpView(groups [][]key.Binding) string {
+	const gap = "    "
+	var rows, row []string
+	rowW := 0
+	flush := func() {
+		if len(row) > 0 {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+		}
+		row, rowW = nil, 0
+	}
+	for _, g := range groups {
+		col := m.help.FullHelpView([][]key.Binding{g})
+		if col == "" {
+			continue
+		}
+		w := lipgloss.Width(col)
+		if len(row) > 0 && rowW+len(gap)+w > m.width {
+			flush()
+		}
+		if len(row) > 0 {
+			row, rowW = append(row, gap), rowW+len(gap)
+		}
+		row, rowW = append(row, col), rowW+w
+	}
+	flush()
+	return strings.Join(rows, "\n")
 }
 
 // View draws the screen: header, banners, panels, VIP line, timeline and
@@ -465,7 +635,7 @@ func (m *Model) header() string {
 	} else {
 		for i, p := range m.pairs {
 			name := p.name
-			lvl, _ := pairHealth(p.nodes, p.probe)
+			lvl, _ := pairHealth(p.nodes, p.probe, p.vip)
 			if lvl == levelBad || lvl == levelWarn {
 				name += "!"
 			}

@@ -52,8 +52,9 @@ func TestSplitBrainAndNoMaster(t *testing.T) {
 		{name: "master and backup", n1: node{m, true, false}, n2: node{b, false, false}},
 		{name: "both master with the VIP", n1: node{m, true, false}, n2: node{m, true, false}, split: true,
 			banner: "SPLIT BRAIN VI_1: nginx-01 and nginx-02 both MASTER and holding 198.51.100.100"},
-		{name: "both master, one VIP", n1: node{m, true, false}, n2: node{m, false, false}, split: true,
-			banner: "SPLIT BRAIN VI_1: nginx-01 and nginx-02 both MASTER"},
+		// Two MASTER claims, one VIP: no addresses clash; the cards say
+		// "MASTER without the VIP".
+		{name: "both master, one VIP", n1: node{m, true, false}, n2: node{m, false, false}},
 		{name: "backup still holds the VIP", n1: node{m, true, false}, n2: node{b, true, false}, split: true,
 			banner: "SPLIT BRAIN VI_1: nginx-01 and nginx-02 both hold 198.51.100.100"},
 		{name: "both backup", n1: node{b, false, false}, n2: node{b, false, false}, none: true,
@@ -70,7 +71,7 @@ func TestSplitBrainAndNoMaster(t *testing.T) {
 					l.send(i, Update{Conn: disconnected(t0, 1, "connection refused")})
 				}
 			}
-			h := analyze(l.m.pairs[0].nodes)
+			h := analyze(l.m.pairs[0].nodes, nil, "")
 			if len(h) != 1 {
 				t.Fatalf("analyze judged %d instances, want 1", len(h))
 			}
@@ -92,7 +93,8 @@ func TestSplitBrainAndNoMaster(t *testing.T) {
 }
 
 // A transition makes the VIP unconfirmed until the next status; the MASTER
-// claim alone is enough for split brain.
+// claim alone is no split brain (the node it replaced may be the one that
+// is gone), the status confirming the VIP on both is.
 func TestTransitionBeforeStatus(t *testing.T) {
 	l := newLab(t)
 	l.steady()
@@ -105,14 +107,15 @@ func TestTransitionBeforeStatus(t *testing.T) {
 	if !n.vipUnknown["VI_1"] {
 		t.Error("VIP presence not marked unconfirmed after a transition")
 	}
-	contains(t, l.screen(), "SPLIT BRAIN VI_1: nginx-01 and nginx-02 both MASTER", "VIP unconfirmed")
+	contains(t, l.screen(), "VIP unconfirmed", "held by nginx-01, nginx-02 MASTER too")
+	lacks(t, l.screen(), "SPLIT BRAIN")
 
 	st := status("nginx-02", l.instance(control.StateMaster, 100, true))
 	l.send(1, Update{Status: st})
 	if n.vipUnknown["VI_1"] {
 		t.Error("a status did not confirm the VIP")
 	}
-	contains(t, l.screen(), "held by nginx-01 and nginx-02")
+	contains(t, l.screen(), "held by nginx-01 and nginx-02", "SPLIT BRAIN VI_1: nginx-01 and nginx-02 both MASTER and holding")
 }
 
 func TestDisconnect(t *testing.T) {
@@ -190,16 +193,63 @@ func TestBadInputPerNode(t *testing.T) {
 	}
 }
 
+// The "hears no adverts" warning needs evidence: a BACKUP status, read
+// after its MASTER peer's status had counted adverts sent, with none
+// received. A first status read before any master was elected (what
+// `vipctl demo --snapshot` caught right after the election) is none.
 func TestNoAdvertsWarning(t *testing.T) {
-	l := newLab(t)
-	in := l.instance(control.StateBackup, 100, false)
-	in.Stats.AdvertRcvd, in.LastAdvert, in.LastAdvertAge = 0, time.Time{}, 0
-	l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", in)})
-	contains(t, l.screen(), "! BACKUP hears no adverts")
-
-	in.Stats.AdvertRcvd = 1
-	l.send(1, Update{Status: status("nginx-02", in)})
-	lacks(t, l.screen(), "hears no adverts")
+	const warning = "hears no adverts"
+	deaf := func(l *lab) control.Instance {
+		in := l.instance(control.StateBackup, 100, false)
+		in.Stats.AdvertRcvd, in.LastAdvert, in.LastAdvertAge, in.Master = 0, time.Time{}, 0, netip.Addr{}
+		return in
+	}
+	master := func(l *lab, sent uint64) control.Instance {
+		in := l.instance(control.StateMaster, 100, true)
+		in.Stats.AdvertSent = sent
+		return in
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(l *lab)
+		want bool
+	}{
+		{"a backup alone, before any master", func(l *lab) {
+			l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", deaf(l))})
+		}, false},
+		{"the backup's first status, older than the master's", func(l *lab) {
+			l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", deaf(l))})
+			l.clock = l.clock.Add(time.Second)
+			l.send(0, Update{Conn: connected(t0), Status: status("nginx-01", master(l, 10))})
+		}, false},
+		{"read after a master that had just begun", func(l *lab) {
+			l.send(0, Update{Conn: connected(t0), Status: status("nginx-01", master(l, 1))})
+			l.clock = l.clock.Add(time.Second)
+			l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", deaf(l))})
+		}, false},
+		{"read after the master's adverts", func(l *lab) {
+			l.send(0, Update{Conn: connected(t0), Status: status("nginx-01", master(l, 10))})
+			l.clock = l.clock.Add(time.Second)
+			l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", deaf(l))})
+		}, true},
+		{"and then one heard", func(l *lab) {
+			l.send(0, Update{Conn: connected(t0), Status: status("nginx-01", master(l, 10))})
+			l.clock = l.clock.Add(time.Second)
+			in := deaf(l)
+			in.Stats.AdvertRcvd = 1
+			l.send(1, Update{Conn: connected(t0), Status: status("nginx-02", in)})
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			tc.run(l)
+			if tc.want {
+				contains(t, l.screen(), "! BACKUP "+warning)
+			} else {
+				lacks(t, l.screen(), warning)
+			}
+		})
+	}
 }
 
 func TestResize(t *testing.T) {
@@ -335,7 +385,7 @@ func TestKeys(t *testing.T) {
 				t.Fatal("the fault key did nothing")
 			}
 			msg, ok := cmd().(ActionMsg)
-			if !ok || msg.Action != (Action{Kind: ActionFault, Pair: "api"}) {
+			if !ok || msg.Action.Kind != ActionFault || msg.Action.Pair != "api" || msg.Action.Node != "" {
 				t.Fatalf("F gave %#v, want an ActionMsg for a fault drill on api", msg)
 			}
 			m.Update(msg)
@@ -541,7 +591,7 @@ func TestActionsRefused(t *testing.T) {
 	if l.m.gate.confirm != nil {
 		t.Error("a confirmation opened without a gate")
 	}
-	contains(t, l.screen(), "REFUSED failover drill: forced give-up on nginx-01: guarded actions are not", "available: no gate configured")
+	contains(t, l.screen(), "REFUSED failover drill: forced give-up on nginx-01: guarded actions are not", "available: no executor configured")
 }
 
 func TestStaleStatus(t *testing.T) {
@@ -585,4 +635,28 @@ func TestSeveralInstances(t *testing.T) {
 	screen = l.screen()
 	contains(t, screen, "NO MASTER VI_2: no node is MASTER or holds 198.51.100.200")
 	lacks(t, screen, "SPLIT BRAIN")
+}
+
+// A pair whose other node is in FAULT serves, but has no redundancy left:
+// its tab and the list of pairs say so instead of "ok".
+func TestPairHealthRedundancy(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		scene func(*lab)
+		lvl   level
+		why   string
+	}{
+		{"steady", (*lab).steady, levelGood, "ok"},
+		{"the old master in FAULT", (*lab).faulted, levelWarn, "no redundancy: nginx-01 VI_1 FAULT"},
+		{"split brain", (*lab).splitBrain, levelBad, "SPLIT BRAIN VI_1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			tc.scene(l)
+			p := l.m.pairs[0]
+			if lvl, why := pairHealth(p.nodes, p.probe, p.vip); lvl != tc.lvl || why != tc.why {
+				t.Errorf("pair health %v %q, want %v %q", lvl, why, tc.lvl, tc.why)
+			}
+		})
+	}
 }

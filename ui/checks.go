@@ -106,6 +106,14 @@ func vipdProblem(n *nodeState) string {
 		return fmt.Sprintf("%s: %s: %s", n.name, what, shortErr(n.err))
 	case n.status == nil:
 		return n.name + ": no status from vipd yet"
+	case n.superseded != "":
+		return fmt.Sprintf("%s: unknown: %s took the VIP at %s, after %s's last status at %s", n.name, n.superseded,
+			n.supersededAt.Format("15:04:05.000"), n.name, n.fresh.statusHeard.Format("15:04:05.000"))
+	case n.fresh.silent && n.fresh.late > 0:
+		return fmt.Sprintf("%s: unknown: its reports arrive %s late, nothing current since %s", n.name, fmtDur(n.fresh.late),
+			n.fresh.heard.Format("15:04:05.000"))
+	case n.fresh.silent:
+		return fmt.Sprintf("%s: unknown: no word from vipd since %s", n.name, n.fresh.heard.Format("15:04:05.000"))
 	}
 	return ""
 }
@@ -150,10 +158,11 @@ func nginxProblem(n *nodeState) string {
 	return ""
 }
 
-// splitBrains describes each instance of the pair in split brain.
-func splitBrains(nodes []*nodeState) []string {
+// splitBrains describes each instance of the pair in split brain, on
+// current evidence only (instanceHealth.splitBrain).
+func splitBrains(p *pairView) []string {
 	var out []string
-	for _, h := range analyze(nodes) {
+	for _, h := range analyze(p.nodes, p.probe, p.vip) {
 		if h.splitBrain() {
 			out = append(out, h.splitText())
 		}
@@ -170,39 +179,75 @@ type check struct {
 	warn         string
 }
 
-// precheck judges whether a may run on pair p now.
+func (ck *check) fail(format string, args ...any) {
+	ck.problems = append(ck.problems, fmt.Sprintf(format, args...))
+}
+
+func (ck *check) pass(format string, args ...any) {
+	ck.passed = append(ck.passed, fmt.Sprintf(format, args...))
+}
+
+// nginxHealthy refuses when n's nginx guard is not healthy.
+func (ck *check) nginxHealthy(n *nodeState) {
+	if why := nginxProblem(n); why != "" {
+		ck.fail("%s", why)
+	}
+}
+
+// precheck judges whether a may run on pair p now: the checks common to
+// every action, then its kind's own (actionTable).
 func (m *Model) precheck(p *pairView, a Action) check {
 	ck := check{a: a}
 	ck.a.Pair = p.name
-	fail := func(format string, args ...any) { ck.problems = append(ck.problems, fmt.Sprintf(format, args...)) }
-	pass := func(format string, args ...any) { ck.passed = append(ck.passed, fmt.Sprintf(format, args...)) }
-
-	if sb := splitBrains(p.nodes); len(sb) > 0 {
+	def := a.Kind.def()
+	if !a.Kind.Known() {
+		ck.fail("unknown action %q", a.Kind)
+		return ck
+	}
+	if sb := splitBrains(p); len(sb) > 0 {
 		for _, s := range sb {
-			fail("%s: end it first (stop vipd on the node that must not hold the VIP)", s)
+			ck.fail("%s: end it first (stop vipd on the node that must not hold the VIP)", s)
 		}
 	} else {
-		pass("no split brain")
+		ck.pass("no split brain")
 	}
 	links := true
 	for _, n := range p.nodes {
 		if why := linkProblem(n); why != "" {
-			fail("%s", why)
+			ck.fail("%s", why)
 			links = false
 		}
 	}
 	if links {
-		pass("every node connected")
+		var silent []string
+		for _, n := range p.nodes {
+			if !n.live() {
+				silent = append(silent, n.name)
+			}
+		}
+		if len(silent) == 0 {
+			ck.pass("every node connected")
+		} else {
+			// Connected is not running: say which vipd the console has no word from.
+			ck.pass("every node connected, but no current word from vipd on %s", strings.Join(silent, " and "))
+		}
 	}
 	if a.Node != "" && p.node(a.Node) == nil {
-		fail("pair %s has no node %s", p.name, a.Node)
+		ck.fail("pair %s has no node %s", p.name, a.Node)
 		return ck
 	}
 
-	if a.Kind.onMaster() {
-		m.precheckMaster(p, &ck, fail, pass)
+	if def.onMaster {
+		m.precheckMaster(p, &ck)
 	} else {
-		m.precheckFailed(p, &ck, fail, pass)
+		m.precheckFailed(p, &ck)
+	}
+	if ck.target != nil {
+		// What runs and what to expect depend on the target's daemon.
+		ck.a.Keepalived = ck.target.keepalived
+	}
+	if ck.target != nil && def.precheck != nil {
+		def.precheck(p, &ck)
 	}
 	if ck.target != nil {
 		ck.a.Node = ck.target.name
@@ -212,7 +257,7 @@ func (m *Model) precheck(p *pairView, a Action) check {
 
 // precheckMaster checks an action on the MASTER: the MASTER holds the VIP,
 // a peer is a healthy BACKUP, and the VIP answers.
-func (m *Model) precheckMaster(p *pairView, ck *check, fail, pass func(string, ...any)) {
+func (m *Model) precheckMaster(p *pairView, ck *check) {
 	a := ck.a
 	var masters []*nodeState
 	for _, n := range p.nodes {
@@ -224,7 +269,7 @@ func (m *Model) precheckMaster(p *pairView, ck *check, fail, pass func(string, .
 	case a.Node != "":
 		ck.target = p.node(a.Node)
 		if why := p.masterProblem(ck.target); why != "" {
-			fail("%s: %s runs on the MASTER", why, a.Kind.Title())
+			ck.fail("%s: %s runs on the MASTER", why, a.Kind.Title())
 			ck.target = nil
 		}
 	case len(masters) == 1:
@@ -234,12 +279,12 @@ func (m *Model) precheckMaster(p *pairView, ck *check, fail, pass func(string, .
 		for _, n := range p.nodes {
 			whys = append(whys, p.masterProblem(n))
 		}
-		fail("no node is MASTER holding the VIP (%s)", strings.Join(whys, "; "))
+		ck.fail("no node is MASTER holding the VIP (%s)", strings.Join(whys, "; "))
 	}
 	if ck.target == nil {
 		return
 	}
-	pass("%s is MASTER and holds the VIP", ck.target.name)
+	ck.pass("%s is MASTER and holds the VIP", ck.target.name)
 	var whys []string
 	for _, n := range p.nodes {
 		if n == ck.target {
@@ -254,37 +299,32 @@ func (m *Model) precheckMaster(p *pairView, ck *check, fail, pass func(string, .
 	}
 	switch {
 	case ck.peer != nil:
-		pass("%s is a healthy BACKUP", ck.peer.name)
+		ck.pass("%s is a healthy BACKUP", ck.peer.name)
 	case len(whys) == 0:
-		fail("%s has no peer to take the VIP over", ck.target.name)
+		ck.fail("%s has no peer to take the VIP over", ck.target.name)
 	default:
-		fail("the peer is not a healthy BACKUP: %s", strings.Join(whys, "; "))
-	}
-	if a.Kind == ActionRestartNginx || a.Kind == ActionBaseline {
-		if why := nginxProblem(ck.target); why != "" {
-			fail("%s", why)
-		}
+		ck.fail("the peer is not a healthy BACKUP: %s", strings.Join(whys, "; "))
 	}
 	switch pr := p.probe; {
 	case pr == nil:
 	case pr.failRun > 0:
 		last := pr.samples[len(pr.samples)-1]
-		fail("the VIP does not answer now (%d failures in a row: %s): the service is already down", pr.failRun, errText(last.Err))
+		ck.fail("the VIP does not answer now (%d failures in a row: %s): the service is already down", pr.failRun, errText(last.Err))
 	case len(pr.samples) == 0:
-		fail("the probe has not reached the VIP yet")
+		ck.fail("the probe has not reached the VIP yet")
 	default:
-		who := pr.samples[len(pr.samples)-1].Backend
-		if who == "" {
-			pass("the VIP answers")
+		if s := pr.samples[len(pr.samples)-1]; s.Backend == "" {
+			ck.pass("the VIP answers (node unknown)")
 		} else {
-			pass("the VIP answers from %s", who)
+			ck.pass("the VIP answers from %s%s", s.Backend, paren(s.From))
 		}
 	}
 }
 
-// precheckFailed checks repair and resume: the node a drill failed, with
-// the VIP safe on another.
-func (m *Model) precheckFailed(p *pairView, ck *check, fail, pass func(string, ...any)) {
+// precheckFailed finds the node for repair and re-enable, the one a drill
+// failed, and the node that holds the VIP meanwhile. Whether there is
+// anything to do on it is the kind's own check.
+func (m *Model) precheckFailed(p *pairView, ck *check) {
 	a := ck.a
 	if a.Node != "" {
 		ck.target = p.node(a.Node)
@@ -296,17 +336,14 @@ func (m *Model) precheckFailed(p *pairView, ck *check, fail, pass func(string, .
 			}
 		}
 		if ck.target == nil {
-			what := "repair"
-			if a.Kind == ActionResume {
-				what = "re-enable"
-			}
-			fail("nothing to %s: every node is a healthy MASTER or BACKUP (focus a node's panel to choose one)", what)
+			ck.fail("nothing to %s: every node is a healthy MASTER or BACKUP", a.Kind.Title())
 			return
 		}
 	}
 	t := ck.target
 	if p.holds(t) {
-		fail("%s is the MASTER holding the VIP: %s is for the node a drill failed", t.name, a.Kind.Title())
+		ck.fail("%s is the MASTER holding the VIP: %s is for the node a drill failed", t.name, a.Kind.Title())
+		ck.target = nil
 		return
 	}
 	for _, n := range p.nodes {
@@ -315,33 +352,10 @@ func (m *Model) precheckFailed(p *pairView, ck *check, fail, pass func(string, .
 			break
 		}
 	}
-	switch {
-	case ck.peer != nil:
-		pass("%s is MASTER and holds the VIP", ck.peer.name)
-	case a.Kind == ActionResume:
-		var whys []string
-		for _, n := range p.nodes {
-			if n != t {
-				whys = append(whys, p.masterProblem(n))
-			}
-		}
-		fail("no other node holds the VIP (%s): re-enabling %s would make it take the VIP, which is no rejoin; repair the pair first",
-			strings.Join(whys, "; "), t.name)
-	default:
+	if ck.peer != nil {
+		ck.pass("%s is MASTER and holds the VIP", ck.peer.name)
+	} else if a.Kind == ActionRepair {
 		ck.warn = fmt.Sprintf("no node holds the VIP now: once nginx is healthy, %s may take it", t.name)
-	}
-	if a.Kind != ActionResume || ck.peer == nil {
-		return
-	}
-	in, pin := p.vipInstance(t), p.vipInstance(ck.peer)
-	switch {
-	case in == nil:
-		ck.warn = fmt.Sprintf("the console never saw %s's configuration: it cannot tell whether it is nopreempt", t.name)
-	case !in.NoPreempt && pin != nil && in.BasePriority > pin.EffectivePriority:
-		fail("%s is not nopreempt and its priority %d is above %s's %d: it would take the VIP back; add nopreempt to its vrrp_instance first",
-			t.name, in.BasePriority, ck.peer.name, pin.EffectivePriority)
-	case in.NoPreempt:
-		pass("%s is nopreempt", t.name)
 	}
 }
 
@@ -350,17 +364,26 @@ func needsCare(p *pairView, n *nodeState, k ActionKind) bool {
 	if !n.connected() || n.closed {
 		return false
 	}
+	if !n.reporting() {
+		return k == ActionResume // vipd stopped or failing: re-enable starts it
+	}
 	if !n.live() {
-		return true // vipd stopped or failing
+		return false // unknown: nothing to act on blind
 	}
 	in := p.vipInstance(n)
 	if in == nil {
 		return false
 	}
-	if k == ActionRepair && nginxProblem(n) != "" {
-		return true
+	if k == ActionRepair {
+		return nginxProblem(n) != ""
 	}
 	return in.State == control.StateFault || in.State == control.StateInit
+}
+
+// operatorFault reports whether in is in FAULT because an operator asked
+// (vipd ctl fault), which only a resume ends.
+func operatorFault(in *control.Instance) bool {
+	return in != nil && in.State == control.StateFault && strings.HasPrefix(in.FaultReason, "fault requested")
 }
 
 // baseline is what the post-checks compare with: the pair when the action
@@ -379,196 +402,218 @@ func newBaseline(p *pairView) baseline {
 	return b
 }
 
-// Default post-check bounds, by action: how long the expectations must
-// hold before the verdict (settle), and how long they have to come true.
-func defaultSettle(k ActionKind) time.Duration {
-	switch k {
-	case ActionBaseline, ActionResume:
-		return 3 * time.Second
-	}
-	return time.Second
-}
-
-func defaultDeadline(k ActionKind) time.Duration {
-	switch k {
-	case ActionResume:
-		// A node's feed retries a watch with backoff: after a long vipd
-		// stop it may take half a minute to see vipd back.
-		return time.Minute
-	case ActionBaseline:
-		return 15 * time.Second
-	}
-	return 30 * time.Second
-}
-
-// expect evaluates r's expectations now. fatal is set when something went
-// wrong that no waiting can undo: a split brain, the VIP moving where it
-// must stay, a probe error during a rejoin.
-func (m *Model) expect(r *runState) (exps []Expectation, fatal string) {
+// expect evaluates r's expectations now (its kind's, in actionTable). A
+// failure is something no waiting can undo: a split brain, the VIP moving
+// where it must stay, a probe error during a rejoin.
+func (m *Model) expect(r *runState) ([]Expectation, *failure) {
 	p := m.pairs[r.pair]
-	t, peer := p.node(r.target), p.node(r.peer)
-	add := func(ok bool, name, detail string) {
-		exps = append(exps, Expectation{Name: name, OK: ok, Detail: detail})
+	x := &expecter{m: m, r: r, p: p, t: p.node(r.target), peer: p.node(r.peer), probe: r.probeStats(p.probe != nil)}
+	if sb := splitBrains(p); len(sb) > 0 {
+		return nil, &failure{kind: failSplitBrain, why: strings.Join(sb, "; ")}
 	}
-
-	if sb := splitBrains(p.nodes); len(sb) > 0 {
-		return exps, strings.Join(sb, "; ")
+	if x.t == nil {
+		return nil, &failure{why: "no node " + r.target}
 	}
-	probe := r.probeStats(p.probe != nil)
-	answers := func(who *nodeState) {
-		if who == nil || p.probe == nil {
-			return
-		}
-		name := fmt.Sprintf("the VIP answers from %s", who.name)
-		if r.lastSample == nil {
-			add(false, name, "no probe answer yet")
-			return
-		}
-		s := *r.lastSample
-		switch {
-		case !s.OK:
-			add(false, name, "the last request failed: "+errText(s.Err))
-		case s.Backend == "":
-			add(true, name, "answered; the reply does not name the node, so who answered is not verified")
-		case s.Backend != who.name:
-			add(false, name, "answered by "+s.Backend)
-		default:
-			add(true, name, fmt.Sprintf("answered by %s in %s", s.Backend, fmtDur(s.Latency)))
+	f := r.a.Kind.def().expectFor(r.a.Keepalived)(x)
+	return x.exps, f
+}
+
+// expecter collects one evaluation's expectations. Its methods are the
+// expectations the action table is written in.
+type expecter struct {
+	m       *Model
+	r       *runState
+	p       *pairView
+	t, peer *nodeState
+	probe   ProbeStats
+	exps    []Expectation
+}
+
+func (x *expecter) add(ok bool, name, detail string) {
+	x.exps = append(x.exps, Expectation{Name: name, OK: ok, Detail: detail})
+}
+
+func (x *expecter) at(t time.Time) string { return t.In(x.m.c.loc).Format("15:04:05.000") }
+
+// answers: the VIP answers, from who if the reply says.
+func (x *expecter) answers(who *nodeState) {
+	if who == nil || x.p.probe == nil {
+		return
+	}
+	name := fmt.Sprintf("the VIP answers from %s", who.name)
+	s, ok := x.r.lastWord()
+	if !ok {
+		x.add(false, name, "no probe answer yet")
+		return
+	}
+	switch {
+	case !s.OK:
+		x.add(false, name, "the last request failed: "+errText(s.Err))
+	case s.Backend == "":
+		x.add(true, name, "answered (node unknown): "+unknownWhy(s)+"; who answered is not verified")
+	case s.Backend != who.name:
+		x.add(false, name, fmt.Sprintf("answered by %s%s", s.Backend, paren(s.From)))
+	default:
+		x.add(true, name, fmt.Sprintf("answered by %s in %s%s", s.Backend, fmtDur(s.Latency), paren(s.From)))
+	}
+}
+
+// stays: the VIP stays on who; it moving is a failure.
+func (x *expecter) stays(who *nodeState) *failure {
+	if who == nil {
+		return nil
+	}
+	if e, ok := x.r.transition[who.name]; ok {
+		return &failure{kind: failMoved, why: fmt.Sprintf("the VIP moved: %s %s at %s", who.name, e.Text, x.at(e.Time))}
+	}
+	x.add(x.p.holds(who), fmt.Sprintf("the VIP stayed on %s", who.name), orOK(x.p.masterProblem(who), who.name+" is MASTER and holds it"))
+	return nil
+}
+
+// holdsVIP: who is MASTER with the VIP, confirmed by its status.
+func (x *expecter) holdsVIP(who *nodeState) {
+	x.add(x.p.holds(who), fmt.Sprintf("%s is MASTER and holds the VIP", who.name), orOK(x.p.masterProblem(who), "confirmed by its status"))
+}
+
+// tookOver: the peer holds the VIP and answers on it.
+func (x *expecter) tookOver() {
+	if x.peer != nil {
+		x.holdsVIP(x.peer)
+		x.answers(x.peer)
+	}
+}
+
+// gaveUp: the target is in FAULT without the VIP.
+func (x *expecter) gaveUp() {
+	ok, detail := x.settledIn(control.StateFault)
+	switch {
+	case ok:
+		detail = "FAULT without the VIP: " + x.p.vipInstance(x.t).FaultReason
+	case detail == string(control.StateFault):
+		detail = "FAULT; no status has confirmed the VIP gone yet"
+	}
+	x.add(ok, x.t.name+" gave the VIP up", detail)
+}
+
+// settledIn reports whether the target is live in state without the VIP,
+// confirmed by a status since its transition, and else what it is.
+func (x *expecter) settledIn(state control.State) (bool, string) {
+	t := x.t
+	in := x.p.vipInstance(t)
+	ok := t.live() && in != nil && in.State == state && !in.VIPPresent && !t.vipUnknown[in.Name]
+	switch detail := vipdProblem(t); {
+	case detail != "":
+		return ok, detail
+	case in == nil:
+		return ok, "no instance for the VIP"
+	case ok:
+		return ok, string(state) + " without the VIP"
+	case in.FaultReason != "" && in.State != state:
+		return ok, string(in.State) + " (" + in.FaultReason + ")"
+	default:
+		return ok, string(in.State)
+	}
+}
+
+// vipdStopped: the target's vipd stopped (its watch ended, or it said
+// INIT on its way out).
+func (x *expecter) vipdStopped() {
+	t := x.t
+	in := x.p.vipInstance(t)
+	stopped := t.connected() && (t.err != nil || in != nil && in.State == control.StateInit)
+	daemon := "vipd"
+	if x.r.a.Keepalived {
+		daemon = "keepalived"
+	}
+	detail := daemon + " still answers"
+	if t.err != nil {
+		detail = daemon + "'s watch ended: " + shortErr(t.err)
+	} else if stopped {
+		detail = "INIT: " + daemon + " is stopping"
+	}
+	x.add(stopped, daemon+" stopped on "+t.name, detail)
+}
+
+// restarted: vipd's guard started nginx again on the target.
+func (x *expecter) restarted() {
+	t := x.t
+	g := guardOf(t)
+	// Arrival times on the console's clock: the nodes' may differ.
+	ok := !t.recoveredAt.Before(x.r.start) || (g != nil && g.Restarts > x.r.base.restarts[t.name])
+	who, how := "vipd", "vipd's guard started nginx and its re-check passed"
+	if x.r.a.Keepalived {
+		who, how = "check_nginx.sh", "check_nginx.sh started nginx: its master process is back"
+	}
+	detail := "no restart seen yet"
+	if ok {
+		detail = how
+		if !t.recovered.IsZero() {
+			detail += " at " + x.at(t.recovered)
 		}
 	}
-	stays := func(who *nodeState) string {
-		if who == nil {
-			return ""
-		}
-		if e, ok := r.transition[who.name]; ok {
-			return fmt.Sprintf("the VIP moved: %s %s at %s", who.name, e.Text, e.Time.In(m.c.loc).Format("15:04:05.000"))
-		}
-		add(p.holds(who), fmt.Sprintf("the VIP stayed on %s", who.name), orOK(p.masterProblem(who), who.name+" is MASTER and holds it"))
-		return ""
+	x.add(ok, who+" restarted nginx on "+t.name, detail)
+	x.add(t.live() && nginxProblem(t) == "", "nginx healthy on "+t.name, orOK(firstOf(vipdProblem(t), nginxProblem(t)), "healthy"))
+}
+
+// nginxRepaired: nginx is healthy on the target: by vipd's guard, checked
+// since the repair, or by the gate's check when vipd does not run there.
+func (x *expecter) nginxRepaired() {
+	t := x.t
+	name := "nginx healthy on " + t.name
+	if g := guardOf(t); t.live() && g != nil {
+		ok := g.Verdict == control.VerdictHealthy && !t.nginxOKAt.Before(x.r.start)
+		x.add(ok, name, orOK(nginxProblem(t), "vipd's guard: healthy, checked since the repair"))
+		return
 	}
-
-	switch k := r.a.Kind; {
-	case k == ActionBaseline:
-		if probe.Failures > 0 {
-			return exps, fmt.Sprintf("the probe failed at %s: %s", probe.FirstFailure.In(m.c.loc).Format("15:04:05.000"), probe.FirstError)
+	var check *Step
+	for i := range x.r.steps {
+		if x.r.steps[i].Check {
+			check = &x.r.steps[i]
 		}
-		add(p.holds(t), fmt.Sprintf("%s is MASTER and holds the VIP", t.name), orOK(p.masterProblem(t), "confirmed by its status"))
-		if peer != nil {
-			add(p.backupProblem(peer) == "", fmt.Sprintf("%s is a healthy BACKUP", peer.name), orOK(p.backupProblem(peer), "BACKUP, no VIP, nginx healthy"))
-		}
-		add(nginxProblem(t) == "", "nginx healthy on "+t.name, orOK(nginxProblem(t), "healthy"))
-		answers(t)
-		if p.probe != nil {
-			add(probe.Samples > 0, "the probe saw no error", fmt.Sprintf("%d requests, %d failed", probe.Samples, probe.Failures))
-		}
-
-	case k == ActionRestartNginx:
-		if why := stays(t); why != "" {
-			return exps, why + ": vipd could not restart nginx in time"
-		}
-		g := guardOf(t)
-		// Arrival times on the console's clock: the nodes' may differ.
-		restarted := !t.recoveredAt.Before(r.start) || (g != nil && g.Restarts > r.base.restarts[t.name])
-		detail := "no restart seen yet"
-		if restarted {
-			detail = "vipd's guard started nginx and its re-check passed"
-			if !t.recovered.IsZero() {
-				detail += " at " + t.recovered.In(m.c.loc).Format("15:04:05.000")
-			}
-		}
-		add(restarted, "vipd restarted nginx on "+t.name, detail)
-		add(t.live() && nginxProblem(t) == "", "nginx healthy on "+t.name, orOK(firstOf(vipdProblem(t), nginxProblem(t)), "healthy"))
-		answers(t)
-
-	case k.Failover():
-		in := p.vipInstance(t)
-		switch k {
-		case ActionStopVipd:
-			stopped := t.connected() && (t.err != nil || in != nil && in.State == control.StateInit)
-			detail := "vipd still answers"
-			if t.err != nil {
-				detail = "vipd's watch ended: " + shortErr(t.err)
-			} else if stopped {
-				detail = "INIT: vipd is stopping"
-			}
-			add(stopped, "vipd stopped on "+t.name, detail)
-		default:
-			gaveUp := t.live() && in != nil && in.State == control.StateFault && !in.VIPPresent && !t.vipUnknown[in.Name]
-			detail := orOK(vipdProblem(t), "")
-			switch {
-			case detail != "":
-			case in == nil:
-				detail = "no instance for the VIP"
-			case gaveUp:
-				detail = "FAULT without the VIP: " + in.FaultReason
-			case in.State == control.StateFault:
-				detail = "FAULT; no status has confirmed the VIP gone yet"
-			default:
-				detail = string(in.State)
-			}
-			add(gaveUp, t.name+" gave the VIP up", detail)
-		}
-		if peer != nil {
-			add(p.holds(peer), fmt.Sprintf("%s is MASTER and holds the VIP", peer.name), orOK(p.masterProblem(peer), "confirmed by its status"))
-			answers(peer)
-		}
-
-	case k == ActionRepair:
-		if why := stays(peer); why != "" {
-			return exps, why
-		}
-		name := "nginx healthy on " + t.name
-		switch g := guardOf(t); {
-		case t.live() && g != nil:
-			ok := g.Verdict == control.VerdictHealthy && !t.nginxOKAt.Before(r.start)
-			add(ok, name, orOK(nginxProblem(t), "vipd's guard: healthy, checked since the repair"))
-		default:
-			var check *Step
-			for i := range r.steps {
-				if r.steps[i].Check {
-					check = &r.steps[i]
-				}
-			}
-			switch {
-			case check == nil && r.phase == phaseCommands:
-				add(false, name, "waiting for the commands")
-			case check == nil:
-				add(false, name, "vipd does not run there and the gate ran no check")
-			default:
-				add(check.Error == "", name, fmt.Sprintf("vipd does not run there: checked with `%s`: %s", check.Command, orOK(check.Error, "ok")))
-			}
-		}
-		answers(peer)
-
-	case k == ActionResume:
-		if probe.Failures > 0 {
-			return exps, fmt.Sprintf("the probe failed at %s while %s rejoined: %s", probe.FirstFailure.In(m.c.loc).Format("15:04:05.000"), t.name, probe.FirstError)
-		}
-		if why := stays(peer); why != "" {
-			return exps, why
-		}
-		if in := p.vipInstance(t); t.live() && in != nil && in.State == control.StateMaster {
-			return exps, fmt.Sprintf("%s came up MASTER: it preempted %s", t.name, r.peer)
-		}
-		in := p.vipInstance(t)
-		backup := t.live() && in != nil && in.State == control.StateBackup && !in.VIPPresent && !t.vipUnknown[in.Name]
-		detail := orOK(vipdProblem(t), "")
-		switch {
-		case detail != "":
-		case in == nil:
-			detail = "no instance for the VIP"
-		case backup:
-			detail = "BACKUP without the VIP"
-		default:
-			detail = string(in.State)
-		}
-		add(backup, t.name+" is BACKUP", detail)
-		if p.probe != nil {
-			add(true, "the probe saw no error during the rejoin", fmt.Sprintf("%d requests, none failed", probe.Samples))
-		}
-		answers(peer)
 	}
-	return exps, ""
+	switch {
+	case check == nil && x.r.phase == phaseCommands:
+		x.add(false, name, "waiting for the commands")
+	case check == nil:
+		x.add(false, name, "vipd does not run there and the gate ran no check")
+	default:
+		x.add(check.Error == "", name, fmt.Sprintf("vipd does not run there: checked with `%s`: %s", check.Command, orOK(check.Error, "ok")))
+	}
+}
+
+// rejoined: the target came back as BACKUP without the VIP, and did not
+// preempt. A node whose vipd does not run, or that an operator keeps in
+// FAULT, does not rejoin by itself: for repair that is no expectation.
+func (x *expecter) rejoined() *failure {
+	t := x.t
+	in := x.p.vipInstance(t)
+	if x.r.a.Kind == ActionRepair && (!t.reporting() || operatorFault(in)) {
+		return nil // no vipd to rejoin by itself; a node merely unknown must still be seen rejoining
+	}
+	if t.live() && in != nil && in.State == control.StateMaster {
+		return &failure{kind: failMoved, why: fmt.Sprintf("%s came up MASTER: it preempted %s", t.name, x.r.peer)}
+	}
+	ok, detail := x.settledIn(control.StateBackup)
+	x.add(ok, t.name+" rejoined as BACKUP", detail)
+	return nil
+}
+
+// probeClean: no request to the VIP failed since the action started.
+func (x *expecter) probeClean(during string) *failure {
+	if x.probe.Conclusive == 0 { // slow answers are no outage
+		return nil
+	}
+	why := fmt.Sprintf("the probe failed at %s", x.at(x.probe.FirstFailure))
+	if during != "" {
+		why += " " + during
+	}
+	return &failure{kind: failProbe, why: why + ": " + x.probe.FirstError}
+}
+
+func (x *expecter) probeSawNoError(name string) {
+	if x.p.probe != nil {
+		x.add(x.probe.Samples > 0, name, x.probe.Counts())
+	}
 }
 
 func guardOf(n *nodeState) *control.Guard {

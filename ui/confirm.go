@@ -56,67 +56,97 @@ func wordWrap(text string, w int) []string {
 	return lines
 }
 
+// section is a run of a box's lines that may be cut as one.
+type section struct{ lines []string }
+
+// fitSections joins the sections in order, cutting those of cut, in that
+// order, until the lines fit room: a section cut short ends in "…", and
+// one cut to nothing is left out. Sections not in cut (a title, a prompt
+// and its input line) are never cut. w is the lines' width.
+func fitSections(room, w int, order, cut []*section) []string {
+	total := 0
+	for _, s := range order {
+		total += len(s.lines)
+	}
+	for _, s := range cut {
+		if total <= room {
+			break
+		}
+		keep := max(len(s.lines)-(total-room), 0)
+		total -= len(s.lines) - keep
+		if keep < len(s.lines) && keep > 0 {
+			s.lines = append(s.lines[:keep-1:keep-1], ansi.Truncate(s.lines[keep-1], max(w-1, 1), "")+"…")
+		} else {
+			s.lines = s.lines[:keep]
+		}
+	}
+	var out []string
+	for _, s := range order {
+		out = append(out, s.lines...)
+	}
+	return out
+}
+
 // effect says what an action does, in one paragraph.
-func effect(k ActionKind, target, peer string) string {
+func effect(a Action, peer string) string {
 	if peer == "" {
 		peer = "no node"
 	}
-	switch k {
-	case ActionFailNginx:
-		return fmt.Sprintf("nginx on %s is stopped and held down, so vipd cannot restart it: %s gives the VIP up and %s takes it over. Clients see a short outage; %s stays out until repaired.", target, target, peer, target)
-	case ActionStopVipd:
-		return fmt.Sprintf("vipd on %s stops gracefully, as the seed kills keepalived: it gives the VIP up with priority 0 and %s takes it over. %s stays out until re-enabled.", target, peer, target)
-	case ActionFault:
-		return fmt.Sprintf("vipd on %s gives the VIP up (operator FAULT, reason \"drill\") and %s takes it over. %s stays in FAULT until re-enabled.", target, peer, target)
-	case ActionRestartNginx:
-		return fmt.Sprintf("nginx on %s is stopped. vipd's guard must start it again and the VIP must stay on %s; if the restart fails, the VIP moves to %s.", target, target, peer)
-	case ActionRepair:
-		if peer == "no node" {
-			return fmt.Sprintf("nginx on %s is started (unmasked first) and must turn healthy. No node holds the VIP: %s may take it once healthy.", target, target)
-		}
-		return fmt.Sprintf("nginx on %s is started (unmasked first) and must turn healthy. The VIP stays on %s.", target, peer)
-	case ActionResume:
-		return fmt.Sprintf("%s rejoins as BACKUP without preemption (vipd ctl resume, or vipd is started if it is stopped). The VIP must stay on %s and the probe must see no error.", target, peer)
-	case ActionBaseline:
-		return fmt.Sprintf("Nothing runs: the pair is watched; %s must hold the VIP, %s be a healthy BACKUP and the probe see no error.", target, peer)
+	if f := a.Kind.def().effectFor(a.Keepalived); f != nil {
+		return f(a.Node, peer)
 	}
-	return string(k)
+	return string(a.Kind)
 }
 
-// confirmLines draws the confirmation as a box of width w.
-func (m *Model) confirmLines(w int) []string {
+// confirmLines draws the confirmation as a box of width w, in at most
+// maxH lines: its title, the prompt and its input line always show; the
+// rest is cut to fit, what the operator needs least first.
+func (m *Model) confirmLines(w, maxH int) []string {
 	s := m.c.styles
 	cf := m.gate.confirm
 	p := m.pairs[cf.pair]
 	in := max(w-4, 10) // border and padding
-	var lines []string
-	title := s.Title.Render(fmt.Sprintf("Confirm %s on %s", cf.a.Kind.Title(), cf.a.Node))
-	lines = append(lines, ansi.Truncate(spread(title, s.Muted.Render("pair "+p.name), in), in, "…"))
+	title := section{[]string{ansi.Truncate(spread(s.Title.Render(fmt.Sprintf("Confirm %s on %s", cf.a.Kind.Title(), cf.a.Node)), s.Muted.Render("pair "+p.name), in), in, "…")}}
+	var notice, plan, warn section
 	if cf.notice != "" {
-		lines = append(lines, wrapIndent(s.Warn, cf.notice, in, "")...)
+		notice.lines = wrapIndent(s.Warn, cf.notice, in, "")
 	}
-	lines = append(lines, wrapIndent(lipgloss.NewStyle(), "Effect: "+effect(cf.a.Kind, cf.a.Node, cf.peer), in, "")...)
+	eff := section{wrapIndent(lipgloss.NewStyle(), "Effect: "+effect(cf.a, cf.peer), in, "")}
 	if len(cf.plan) > 0 {
-		lines = append(lines, wrapIndent(s.Muted, fmt.Sprintf("Runs on %s: %s", cf.a.Node, strings.Join(cf.plan, "; ")), in, "")...)
+		var cmds []string
+		for _, c := range cf.plan {
+			cmds = append(cmds, c.Line)
+		}
+		plan.lines = wrapIndent(s.Muted, fmt.Sprintf("Runs on %s: %s", cf.a.Node, strings.Join(cmds, "; ")), in, "")
 	}
-	lines = append(lines, wrapIndent(s.Good, "Checked: "+strings.Join(cf.passed, " · "), in, "")...)
+	checked := section{wrapIndent(s.Good, "Checked: "+strings.Join(cf.passed, " · "), in, "")}
 	if cf.warn != "" {
-		lines = append(lines, wrapIndent(s.Warn, "Warning: "+cf.warn, in, "")...)
+		warn.lines = wrapIndent(s.Warn, "Warning: "+cf.warn, in, "")
 	}
 	var looked []string
 	for _, n := range p.nodes {
 		looked = append(looked, n.name+" "+cf.looked[n.name])
 	}
-	lines = append(lines, wrapIndent(s.Muted, fmt.Sprintf("State as of %s: %s", m.c.clock(cf.at), strings.Join(looked, " · ")), in, "")...)
+	state := section{wrapIndent(s.Muted, fmt.Sprintf("State as of %s: %s", m.c.clock(cf.at), strings.Join(looked, " · ")), in, "")}
+	var prompt section
 	if cf.typed {
-		lines = append(lines, s.Warn.Render(ansi.Truncate(fmt.Sprintf("Type %s and press enter to confirm, esc to cancel:", cf.a.Node), in, "…")))
-		lines = append(lines, ansi.Truncate("> "+cf.input+"_", in, "…"))
+		prompt.lines = []string{
+			s.Warn.Render(ansi.Truncate(fmt.Sprintf("Type %s and press enter to confirm, esc to cancel:", cf.a.Node), in, "…")),
+			ansi.Truncate("> "+cf.input+"_", in, "…"),
+		}
 	} else {
-		lines = append(lines, s.Warn.Render(ansi.Truncate("Press y or enter to confirm, n or esc to cancel.", in, "…")))
+		prompt.lines = []string{s.Warn.Render(ansi.Truncate("Press y or enter to confirm, n or esc to cancel.", in, "…"))}
 	}
+	lines := fitSections(maxH-2, in,
+		[]*section{&title, &notice, &eff, &plan, &checked, &warn, &state, &prompt},
+		[]*section{&plan, &state, &checked, &eff, &warn, &notice})
 	box := s.Dialog.Width(w).Render(strings.Join(lines, "\n"))
 	return strings.Split(box, "\n")
 }
+
+// confirmMinHeight is the fewest lines a confirmation box takes: its
+// border, title, a line of its effect, the prompt and the input line.
+const confirmMinHeight = 6
 
 // runLines draws the running action: its expectations as they stand.
 func (m *Model) runLines(w int) []string {

@@ -196,8 +196,10 @@ func (m *Model) drillAbort(why string) {
 		st.Attempts++
 		st.Outcome = &Outcome{Action: r.a, Target: r.target, Peer: r.peer, Result: ResultFail, Confirmed: r.confirmed,
 			Why: "interrupted while it ran: " + why, Start: r.start, End: now, Expectations: slices.Clone(r.exps),
-			Probe: r.probeStats(m.pairs[r.pair].probe != nil), Steps: slices.Clone(r.steps), Events: slices.Clone(r.events)}
+			Probe: r.probeStats(m.pairs[r.pair].probe != nil), Holders: r.meter.holderGap(now),
+			Steps: slices.Clone(r.steps), Events: slices.Clone(r.events)}
 		m.gate.run = nil
+		m.paceProbe(r.pair, false)
 	}
 	m.gate.confirm = nil
 	d.done, d.ended, d.aborted = true, now, why
@@ -303,7 +305,7 @@ func (m *Model) drillView(w int, compact bool) []string {
 		if o != nil {
 			right = strings.ToLower(string(o.Result))
 			if o.Result == ResultPass && o.Probe.Probed {
-				right += fmt.Sprintf(" · outage %s", fmtDur(o.Probe.Outage))
+				right += " · " + o.Probe.Figure()
 			}
 		}
 		steps = append(steps, ansi.Truncate(spread(style.Render(text), s.Muted.Render(right), w), w, "…"))

@@ -50,7 +50,7 @@ func (g *gateLab) do(msg tea.Msg) {
 		msg, queue = queue[0], queue[1:]
 		for _, m := range cmdMsgs(g.apply(msg), 20*time.Millisecond) {
 			switch m.(type) {
-			case ActionMsg, drillActionMsg, ActionResultMsg:
+			case ActionMsg, drillActionMsg, actionResultMsg:
 				queue = append(queue, m)
 			}
 		}
@@ -107,6 +107,9 @@ func TestDrillByHand(t *testing.T) {
 	g.send(0, Update{Event: &control.Event{Time: at(5 * time.Second), Type: control.EventCheck, Guard: "nginx",
 		Check: &control.Check{Time: at(5 * time.Second), OK: true, Phase: control.PhaseCheck}}})
 	g.send(0, Update{Event: &control.Event{Time: at(5 * time.Second), Type: control.EventVerdict, Guard: "nginx", Verdict: control.VerdictHealthy}})
+	// and the node rejoins as BACKUP by itself.
+	g.send(0, Update{Event: transition(5*time.Second, control.StateFault, control.StateBackup, addr2, "nginx healthy")})
+	g.send(0, Update{Status: status("nginx-01", g.instance(control.StateBackup, 150, false))})
 	g.sample(ProbeSample{Time: g.clock, OK: true, Backend: "nginx-02", Latency: time.Millisecond})
 	g.tick()
 	g.advance(time.Second)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,8 +16,9 @@ import (
 // start, reached only from a confirmation, alone calls the Gate's Run. A
 // read-only console refuses everything in request.
 type gate struct {
-	exec     Gate
-	planner  Planner // exec's, if it plans
+	exec     Executor
+	ctx      context.Context
+	cmds     Commands
 	audit    Auditor
 	readOnly bool
 	who      string
@@ -29,11 +31,7 @@ type gate struct {
 }
 
 func newGate(o Options) gate {
-	g := gate{exec: o.Gate, audit: o.Audit, readOnly: o.ReadOnly, who: o.Operator}
-	if _, none := o.Gate.(refuseGate); none {
-		g.exec = nil
-	}
-	g.planner, _ = o.Gate.(Planner)
+	g := gate{exec: o.Executor, ctx: o.Context, cmds: o.Commands, audit: o.Audit, readOnly: o.ReadOnly, who: o.Operator}
 	if g.who == "" {
 		g.who = "operator"
 	}
@@ -51,12 +49,32 @@ func (g *gate) busy() string {
 	return ""
 }
 
-func (g *gate) plan(a Action) []string {
-	if g.planner == nil {
+// plan is what a runs on its node, from the action table; vipdDown says
+// the node's vipd is known not to run.
+func (m *Model) plan(a Action, vipdDown bool) []Command {
+	pi := m.pairIndex(a.Pair)
+	if pi < 0 {
 		return nil
 	}
-	return g.planner.Plan(a)
+	cli := m.pairs[pi].cli
+	if cli == nil {
+		cli = noVipd{}
+	}
+	return Plan(a, m.gate.cmds, cli, m.gate.who, vipdDown)
 }
+
+// vipdDown reports whether n's vipd is known not to run: its link is up
+// and its watch has failed (not merely gone quiet). Re-enabling it then
+// starts vipd.
+func vipdDown(n *nodeState) bool {
+	return n != nil && n.connected() && !n.closed && n.err != nil // a silent node is unknown, not down
+}
+
+// noVipd stands in when a pair names no vipd CLI: its commands say so.
+type noVipd struct{}
+
+func (noVipd) Fault(string, string, string) string { return "vipd ctl fault" }
+func (noVipd) Resume(string, string) string        { return "vipd ctl resume" }
 
 // confirmState is an action checked and waiting for the operator.
 type confirmState struct {
@@ -76,7 +94,7 @@ type confirmState struct {
 
 	passed []string
 	warn   string
-	plan   []string
+	plan   []Command
 }
 
 type runPhase int
@@ -106,35 +124,11 @@ type runState struct {
 	lastSample   *ProbeSample
 	transition   map[string]Event // each node's first transition since start
 	exps         []Expectation    // the last evaluation
-	plannedSteps []string
+	meter        *outageMeter     // the outage, by the probe and the nodes' events
 }
 
 // probeStats sums what the probe saw since the action started.
-func (r *runState) probeStats(probed bool) ProbeStats {
-	st := ProbeStats{Probed: probed, Samples: len(r.samples)}
-	var down time.Time
-	for _, s := range r.samples {
-		if !s.OK {
-			st.Failures++
-			if st.FirstFailure.IsZero() {
-				st.FirstFailure, st.FirstError = s.Time, errText(s.Err)
-			}
-			if down.IsZero() {
-				down = s.Time
-			}
-			continue
-		}
-		if !down.IsZero() {
-			st.Outage += s.Time.Sub(down)
-			down = time.Time{}
-		}
-	}
-	if !down.IsZero() {
-		last := r.samples[len(r.samples)-1]
-		st.Outage += last.Time.Add(last.Latency).Sub(down) // still down
-	}
-	return st
-}
+func (r *runState) probeStats(probed bool) ProbeStats { return r.meter.probeStats(probed) }
 
 // gateTickMsg re-evaluates run id's post-checks.
 type gateTickMsg struct{ id int }
@@ -205,9 +199,9 @@ func (m *Model) newConfirm(pi int, orig Action, ck check, drill bool) *confirmSt
 	p := m.pairs[pi]
 	cf := &confirmState{
 		orig: orig, a: ck.a, pair: pi, drill: drill,
-		typed: ck.a.Kind.typed(), at: m.c.now(),
+		typed: ck.a.Kind.def().typed, at: m.c.now(),
 		versions: map[string]uint64{}, looked: map[string]string{},
-		passed: ck.passed, warn: ck.warn, plan: m.gate.plan(ck.a),
+		passed: ck.passed, warn: ck.warn, plan: m.plan(ck.a, vipdDown(ck.target)),
 	}
 	if ck.peer != nil {
 		cf.peer = ck.peer.name
@@ -316,41 +310,50 @@ func (m *Model) start(how string) tea.Cmd {
 		return m.conclude(&Outcome{Action: cf.a, Target: cf.a.Node, Result: ResultRefused, Why: ErrActionsDisabled.Error(), Start: now, End: now}, cf.drill)
 	}
 	g.ids++
+	def := cf.a.Kind.def()
+	a := cf.a
+	a.Commands, a.Leaves, a.Clears = cf.plan, def.leavesFor(a.Keepalived), def.clears // Resolve, as confirmed
 	r := &runState{
-		id: g.ids, a: cf.a, pair: cf.pair, target: cf.a.Node, peer: cf.peer, confirmed: how, drill: cf.drill,
-		start: now, base: newBaseline(p), transition: map[string]Event{}, plannedSteps: cf.plan,
+		id: g.ids, a: a, pair: cf.pair, target: cf.a.Node, peer: cf.peer, confirmed: how, drill: cf.drill,
+		start: now, base: newBaseline(p), transition: map[string]Event{},
 		settle: m.c.opts.Settle, deadline: now.Add(m.c.opts.ActionTimeout),
+		meter: newOutageMeter(p, cf.a, now),
 	}
 	if r.settle <= 0 {
-		r.settle = defaultSettle(cf.a.Kind)
+		r.settle = def.settle
 	}
 	if m.c.opts.ActionTimeout <= 0 {
-		r.deadline = now.Add(defaultDeadline(cf.a.Kind))
+		r.deadline = now.Add(def.deadline)
 	}
 	g.run = r
 	g.shown = nil
-	p.timeline.add(r.target, -1, note{at: now, text: fmt.Sprintf("%s started (%s)", cf.a.Kind.Title(), how), level: levelWarn})
-	if cf.a.Kind == ActionBaseline {
+	m.paceProbe(r.pair, true)
+	p.timeline.add(r.target, -1, note{at: now, text: fmt.Sprintf("%s started (%s)", cf.a.Kind.Title(), how), level: levelWarn, keep: true})
+	if len(a.Commands) == 0 {
 		r.phase = phaseVerify // nothing to run
 		return tickGate(r.id)
 	}
-	return tea.Batch(g.exec.Run(cf.a), tickGate(r.id))
+	exec, ctx, id := g.exec, g.ctx, r.id
+	return tea.Batch(func() tea.Msg {
+		steps, err := exec.Run(ctx, a)
+		return actionResultMsg{id: id, steps: steps, err: err}
+	}, tickGate(r.id))
 }
 
 // onResult takes the Gate's report on the commands.
-func (m *Model) onResult(msg ActionResultMsg) tea.Cmd {
+func (m *Model) onResult(msg actionResultMsg) tea.Cmd {
 	r := m.gate.run
-	if r == nil || msg.Action != r.a || r.phase != phaseCommands {
+	if r == nil || msg.id != r.id || r.phase != phaseCommands {
 		return nil // a result for no action of ours: nothing runs on it
 	}
-	r.steps = msg.Steps
+	r.steps = msg.steps
 	now := m.c.now()
-	if msg.Err != nil {
-		return m.finish(ResultFail, fmt.Sprintf("the commands failed: %v", msg.Err))
+	if msg.err != nil {
+		return m.finish(ResultFail, failure{why: fmt.Sprintf("the commands failed: %v", msg.err)})
 	}
 	r.phase = phaseVerify
 	if m.c.opts.ActionTimeout <= 0 {
-		r.deadline = now.Add(defaultDeadline(r.a.Kind))
+		r.deadline = now.Add(r.a.Kind.def().deadline)
 	} else {
 		r.deadline = now.Add(m.c.opts.ActionTimeout)
 	}
@@ -379,6 +382,10 @@ func (m *Model) observeProbe(pair int, s ProbeSample) {
 	if r == nil || r.pair != pair || s.Time.Before(r.start) {
 		return
 	}
+	r.meter.sample(s)
+	if s.FollowUp {
+		return // no request of its own
+	}
 	r.samples = append(r.samples, s)
 	r.lastSample = &r.samples[len(r.samples)-1]
 	if len(r.samples) > 10000 { // a run is bounded in time; this bounds memory
@@ -396,8 +403,8 @@ func (m *Model) evaluate() tea.Cmd {
 	exps, fatal := m.expect(r)
 	r.exps = exps
 	now := m.c.now()
-	if fatal != "" {
-		return m.finish(ResultFail, fatal)
+	if fatal != nil {
+		return m.finish(ResultFail, *fatal)
 	}
 	if r.phase != phaseVerify {
 		return nil
@@ -413,7 +420,7 @@ func (m *Model) evaluate() tea.Cmd {
 		r.holdSince = time.Time{}
 	}
 	if ok && now.Sub(r.holdSince) >= r.settle {
-		return m.finish(ResultPass, "")
+		return m.finish(ResultPass, failure{})
 	}
 	if now.After(r.deadline) {
 		var not []string
@@ -425,23 +432,25 @@ func (m *Model) evaluate() tea.Cmd {
 		if len(not) == 0 {
 			not = append(not, "the expectations did not hold steadily")
 		}
-		return m.finish(ResultFail, fmt.Sprintf("after %s, %s", fmtDur(now.Sub(r.start)), strings.Join(not, "; ")))
+		return m.finish(ResultFail, failure{why: fmt.Sprintf("after %s, %s", fmtDur(now.Sub(r.start)), strings.Join(not, "; "))})
 	}
 	return nil
 }
 
 // finish ends the running action with a verdict.
-func (m *Model) finish(res Result, why string) tea.Cmd {
+func (m *Model) finish(res Result, f failure) tea.Cmd {
 	r := m.gate.run
 	m.gate.run = nil
+	m.paceProbe(r.pair, false)
 	p := m.pairs[r.pair]
+	now := m.c.now()
 	o := &Outcome{
-		Action: r.a, Target: r.target, Peer: r.peer, Result: res, Why: why, Confirmed: r.confirmed,
-		Start: r.start, End: m.c.now(), Expectations: slices.Clone(r.exps), Probe: r.probeStats(p.probe != nil),
-		Steps: slices.Clone(r.steps), Events: slices.Clone(r.events),
+		Action: r.a, Target: r.target, Peer: r.peer, Result: res, Why: f.why, Confirmed: r.confirmed,
+		Start: r.start, End: now, Expectations: slices.Clone(r.exps), Probe: r.probeStats(p.probe != nil),
+		Holders: r.meter.holderGap(now), Steps: slices.Clone(r.steps), Events: slices.Clone(r.events),
 	}
 	if res == ResultFail {
-		o.Remedy = m.remedy(r, why)
+		o.Remedy = m.remedy(r, f)
 	}
 	return m.conclude(o, r.drill)
 }
@@ -453,15 +462,15 @@ func (m *Model) conclude(o *Outcome, drill bool) tea.Cmd {
 		text, lvl := fmt.Sprintf("%s: %s", o.Action.Kind.Title(), strings.ToUpper(string(o.Result))), levelGood
 		switch o.Result {
 		case ResultPass:
-			if o.Probe.Probed {
-				text += ", outage " + fmtDur(o.Probe.Outage)
+			if figures := o.outageShort(); figures != "" {
+				text += ", " + figures
 			}
 		case ResultFail:
 			text, lvl = text+": "+o.Why, levelBad
 		default:
 			text, lvl = text+": "+o.Why, levelWarn
 		}
-		m.pairs[pi].timeline.add(o.Target, -1, note{at: o.End, text: text, level: lvl})
+		m.pairs[pi].timeline.add(o.Target, -1, note{at: o.End, text: text, level: lvl, keep: true})
 	}
 	var cmds []tea.Cmd
 	if m.gate.audit != nil {
@@ -487,7 +496,7 @@ func (m *Model) auditEntry(o *Outcome) AuditEntry {
 	e := AuditEntry{
 		Time: o.End, Who: m.gate.who, Action: o.Action.Kind, Pair: o.Action.Pair, Node: o.Target,
 		Result: o.Result, Detail: o.Why, Confirmed: o.Confirmed, ReadOnly: m.gate.readOnly,
-		OutageMS: o.Probe.Outage.Milliseconds(),
+		OutageMS: o.Probe.Outage.Milliseconds(), NoHolderMS: o.Holders.ms(),
 	}
 	if o.Result == ResultPass {
 		e.Detail = o.summary()
@@ -501,81 +510,32 @@ func (m *Model) auditEntry(o *Outcome) AuditEntry {
 // summary is a passed outcome in one line.
 func (o *Outcome) summary() string {
 	var parts []string
-	switch k := o.Action.Kind; {
-	case k.Failover():
+	switch d := o.Action.Kind.def(); {
+	case d.failover:
 		parts = append(parts, fmt.Sprintf("the VIP moved from %s to %s", o.Target, o.Peer))
-	case k.onMaster():
+	case d.onMaster:
 		parts = append(parts, "the VIP stayed on "+o.Target)
 	case o.Peer != "":
 		parts = append(parts, "the VIP stayed on "+o.Peer)
 	}
-	switch {
-	case !o.Probe.Probed:
-	case o.Probe.Failures == 0:
-		parts = append(parts, fmt.Sprintf("no outage (%d requests, none failed)", o.Probe.Samples))
-	default:
-		parts = append(parts, fmt.Sprintf("outage %s (%d of %d requests failed)", fmtDur(o.Probe.Outage), o.Probe.Failures, o.Probe.Samples))
+	if figures := o.outageLong(); figures != "" {
+		parts = append(parts, figures)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// remedy says how to return to a safe state after r failed.
-func (m *Model) remedy(r *runState, why string) string {
-	t, peer := r.target, r.peer
-	cmds := func(k ActionKind, node string) string {
-		plan := m.gate.plan(Action{Kind: k, Pair: r.a.Pair, Node: node, Instance: r.a.Instance})
-		if len(plan) == 0 {
-			return ""
-		}
-		return " (on " + node + ": " + strings.Join(plan, "; ") + ")"
-	}
-	if strings.Contains(why, "SPLIT BRAIN") {
-		return fmt.Sprintf("At once: stop vipd on %s%s so that only %s holds the VIP; then find why both took it (adverts lost between them?).",
-			t, cmds(ActionStopVipd, t), peer)
-	}
-	switch r.a.Kind {
-	case ActionFailNginx:
-		return fmt.Sprintf("nginx on %s is held down by the drill: repair it (H)%s; it rejoins as BACKUP when nginx is healthy, else re-enable it (R)%s.",
-			t, cmds(ActionRepair, t), cmds(ActionResume, t))
-	case ActionStopVipd:
-		return fmt.Sprintf("vipd on %s is stopped: re-enable it (R)%s; it rejoins as BACKUP, or takes the VIP if %s does not hold it.", t, cmds(ActionResume, t), peer)
-	case ActionFault:
-		return fmt.Sprintf("%s is in operator FAULT: re-enable it (R)%s.", t, cmds(ActionResume, t))
-	case ActionRestartNginx:
-		return fmt.Sprintf("nginx on %s may still be down: repair it (H)%s; if the VIP moved, re-enable %s (R) once it is healthy.", t, cmds(ActionRepair, t), t)
-	case ActionRepair:
-		return fmt.Sprintf("nginx on %s is still not healthy: look on the node (journalctl -u nginx, nginx -t), fix it and repair again. %s keeps the VIP meanwhile, which is safe.", t, orOK(peer, "No node"))
-	case ActionResume:
-		if strings.Contains(why, "VIP moved") || strings.Contains(why, "preempted") {
-			return "The VIP moved on rejoin: the pair serves from whichever node holds it now; check nopreempt on both nodes before the next drill."
-		}
-		return fmt.Sprintf("%s did not rejoin cleanly: see vipd's log on it (journalctl -u vipd). %s keeps the VIP, which is safe; re-enable again (R) once fixed.", t, orOK(peer, "No node"))
-	case ActionBaseline:
-		return "Nothing was changed: the pair is not in a state to drill; fix what the checks name and start again."
-	}
-	return ""
 }
 
 // actionKey turns an action key into an ActionMsg. The pair is the one
 // shown (or under the cursor of the list of pairs); drills pick the MASTER
 // themselves, repair and resume the focused node if a panel has the focus.
 func (m *Model) actionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	k := m.c.keys
 	var kind ActionKind
-	switch {
-	case key.Matches(msg, k.FailNginx):
-		kind = ActionFailNginx
-	case key.Matches(msg, k.StopVipd):
-		kind = ActionStopVipd
-	case key.Matches(msg, k.Fault):
-		kind = ActionFault
-	case key.Matches(msg, k.RestartNginx):
-		kind = ActionRestartNginx
-	case key.Matches(msg, k.Repair):
-		kind = ActionRepair
-	case key.Matches(msg, k.Resume):
-		kind = ActionResume
-	default:
+	for _, k := range ActionKinds() {
+		if b := k.def().binding; b != nil && key.Matches(msg, b(*m.c.keys)) {
+			kind = k
+			break
+		}
+	}
+	if kind == "" {
 		return nil, false
 	}
 	a := Action{Kind: kind}
@@ -588,7 +548,7 @@ func (m *Model) actionKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		a.Pair = p.name
 		// The focused panel, unless it is the MASTER: then the gate picks
 		// the node that needs it.
-		if n := m.focusedNode(p); !kind.onMaster() && n != nil && !p.holds(n) {
+		if n := m.focusedNode(p); !kind.def().onMaster && n != nil && !p.holds(n) {
 			a.Node = n.name
 		}
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"reflect"
@@ -14,20 +15,29 @@ import (
 	"github.com/vipkit/vip/node/control"
 )
 
-// fakeGate records what it is asked to run. Its Cmds answer at once.
-type fakeGate struct {
+// fakeExec records what it is asked to run, and runs nothing.
+type fakeExec struct {
+	mu   sync.Mutex
 	runs []Action
 	err  error
 }
 
-func (g *fakeGate) Run(a Action) tea.Cmd {
+func (g *fakeExec) Run(_ context.Context, a Action) ([]Step, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.runs = append(g.runs, a)
-	return func() tea.Msg {
-		return ActionResultMsg{Action: a, Steps: []Step{{Node: a.Node, Command: "plan " + string(a.Kind)}}, Err: g.err}
+	var steps []Step
+	for _, c := range a.Commands {
+		steps = append(steps, Step{Node: a.Node, Command: c.Line, Check: c.Check})
 	}
+	return steps, g.err
 }
 
-func (g *fakeGate) Plan(a Action) []string { return []string{"plan " + string(a.Kind)} }
+func (g *fakeExec) ran() []Action {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]Action(nil), g.runs...)
+}
 
 // memAudit keeps the audit log in memory.
 type memAudit struct {
@@ -51,7 +61,7 @@ func (a *memAudit) all() []AuditEntry {
 // gateLab is a lab with a fake gate, an audit log and a clock that moves.
 type gateLab struct {
 	*lab
-	gate  *fakeGate
+	gate  *fakeExec
 	audit *memAudit
 }
 
@@ -62,9 +72,9 @@ func newGateLab(t *testing.T, readOnly bool) *gateLab {
 
 func newGateLabOpts(t *testing.T, edit func(*Options)) *gateLab {
 	t.Helper()
-	g := &gateLab{gate: &fakeGate{}, audit: &memAudit{}}
+	g := &gateLab{gate: &fakeExec{}, audit: &memAudit{}}
 	opts := testOptions()
-	opts.Gate, opts.Audit, opts.Operator = g.gate, g.audit, "alice"
+	opts.Executor, opts.Audit, opts.Operator = g.gate, g.audit, "alice"
 	if edit != nil {
 		edit(&opts)
 	}
@@ -189,7 +199,7 @@ func TestGatePrecheck(t *testing.T) {
 				if o == nil || o.Result != ResultRefused || !strings.Contains(o.Why, tc.refused) {
 					t.Fatalf("outcome %+v, want refused with %q", o, tc.refused)
 				}
-				if m.gate.confirm != nil || len(g.gate.runs) > 0 {
+				if m.gate.confirm != nil || len(g.gate.ran()) > 0 {
 					t.Error("a refused action was confirmed or run")
 				}
 				cmdMsgs(cmd, 20*time.Millisecond) // the audit record
@@ -209,7 +219,7 @@ func TestGatePrecheck(t *testing.T) {
 			if tc.passedHave != "" && !strings.Contains(strings.Join(cf.passed, "|"), tc.passedHave) {
 				t.Errorf("checks passed %q lack %q", cf.passed, tc.passedHave)
 			}
-			if len(g.gate.runs) > 0 {
+			if len(g.gate.ran()) > 0 {
 				t.Error("the action ran before it was confirmed")
 			}
 			contains(t, g.screen(), "Confirm "+tc.a.Kind.Title()+" on "+tc.target)
@@ -253,8 +263,8 @@ func TestGateConfirmKeys(t *testing.T) {
 				}
 			}
 			m := g.m
-			if got := len(g.gate.runs) == 1; got != tc.ran {
-				t.Fatalf("ran %v (%d runs), want %v", got, len(g.gate.runs), tc.ran)
+			if got := m.gate.run != nil; got != tc.ran {
+				t.Fatalf("started %v, want %v", got, tc.ran)
 			}
 			switch {
 			case tc.ran:
@@ -291,7 +301,7 @@ func (g *gateLab) start(t *testing.T, a Action) {
 		t.Fatalf("not running: %+v", g.m.gate.shown)
 	}
 	for _, msg := range cmdMsgs(cmd, 20*time.Millisecond) {
-		if r, ok := msg.(ActionResultMsg); ok {
+		if r, ok := msg.(actionResultMsg); ok {
 			g.apply(r)
 		}
 	}
@@ -344,7 +354,9 @@ func TestGateFailover(t *testing.T) {
 	cmdMsgs(cmd, 20*time.Millisecond)
 	e := g.audit.all()
 	if len(e) != 1 || e[0].Result != ResultPass || e[0].Node != "nginx-01" || e[0].Confirmed != "typed nginx-01" ||
-		e[0].OutageMS != 1000 || e[0].Detail != "the VIP moved from nginx-01 to nginx-02; outage 1.0s (2 of 5 requests failed)" {
+		e[0].OutageMS != 1000 || e[0].NoHolderMS == nil || *e[0].NoHolderMS != 50 ||
+		e[0].Detail != "the VIP moved from nginx-01 to nginx-02; outage 1.0s (probe: 5 requests, 2 failed); "+
+			"no holder for 50ms (node events): nginx-01 MASTER -> FAULT at 03:04:06.200, nginx-02 BACKUP -> MASTER at 03:04:06.250" {
 		t.Errorf("audit log %+v", e)
 	}
 	contains(t, g.screen(), "PASS failover drill: nginx fails on nginx-01", "✓ nginx-02 is MASTER and holds the VIP")
@@ -363,8 +375,8 @@ func TestGateStateChanged(t *testing.T) {
 		g.send(0, Update{Event: transition(time.Second, control.StateMaster, control.StateFault, netip.Addr{}, "nginx failed")})
 		g.apply(press("enter"))
 		o := g.m.gate.shown
-		if o == nil || o.Result != ResultRefused || len(g.gate.runs) > 0 {
-			t.Fatalf("outcome %+v after %d runs, want refused before running", o, len(g.gate.runs))
+		if o == nil || o.Result != ResultRefused || len(g.gate.ran()) > 0 {
+			t.Fatalf("outcome %+v after %d runs, want refused before running", o, len(g.gate.ran()))
 		}
 		for _, want := range []string{
 			"nginx-01 changed since you looked at 03:04:05 (was: MASTER with the VIP; now: FAULT, VIP unconfirmed)",
@@ -384,13 +396,13 @@ func TestGateStateChanged(t *testing.T) {
 		g.send(1, Update{Conn: connected(at(2 * time.Second))})
 		g.apply(press("enter"))
 		cf := g.m.gate.confirm
-		if cf == nil || len(g.gate.runs) > 0 || cf.input != "" || !strings.Contains(cf.notice, "nginx-02 changed since you looked") {
-			t.Fatalf("confirmation %+v after %d runs, want it asked again, empty", cf, len(g.gate.runs))
+		if cf == nil || g.m.gate.run != nil || cf.input != "" || !strings.Contains(cf.notice, "nginx-02 changed since you looked") {
+			t.Fatalf("confirmation %+v, running %v; want it asked again, empty", cf, g.m.gate.run != nil)
 		}
 		g.typeText("nginx-01")
 		g.apply(press("enter"))
-		if len(g.gate.runs) != 1 {
-			t.Errorf("%d runs after confirming again, want 1", len(g.gate.runs))
+		if g.m.gate.run == nil {
+			t.Errorf("not started after confirming again: %+v", g.m.gate.shown)
 		}
 	})
 	t.Run("counters are no change", func(t *testing.T) {
@@ -402,7 +414,7 @@ func TestGateStateChanged(t *testing.T) {
 		g.send(0, Update{Status: status("nginx-01", in)})
 		g.typeText("nginx-01")
 		g.apply(press("enter"))
-		if len(g.gate.runs) != 1 {
+		if g.m.gate.run == nil {
 			t.Errorf("a status refresh made the confirmation stale: %+v", g.m.gate.shown)
 		}
 	})
@@ -421,12 +433,12 @@ func TestGatePostCheckFails(t *testing.T) {
 			name: "the peer does not take over", scene: func(g *gateLab) { g.steady() }, a: Action{Kind: ActionFailNginx},
 			during: func(g *gateLab) { g.advance(31 * time.Second) },
 			why:    []string{"after 31.0s", "nginx-02 is MASTER and holds the VIP: not so (nginx-02 is BACKUP, not MASTER)"},
-			remedy: []string{"nginx on nginx-01 is held down by the drill: repair it (H) (on nginx-01: plan repair)", "re-enable it (R)"},
+			remedy: []string{"nginx on nginx-01 is held down by the drill: repair it (H) (on nginx-01: plan repair)", "rejoins as BACKUP"},
 		},
 		{
 			name: "the commands fail", scene: func(g *gateLab) { g.steady(); g.gate.err = errors.New("exit status 5") },
 			a: Action{Kind: ActionStopVipd}, why: []string{"the commands failed: exit status 5"},
-			remedy: []string{"vipd on nginx-01 is stopped: re-enable it (R) (on nginx-01: plan resume)"},
+			remedy: []string{"vipd on nginx-01 is stopped: re-enable it (R) (on nginx-01: plan start-vipd)"},
 		},
 		{
 			name: "the probe fails during the rejoin", scene: func(g *gateLab) { g.faulted() }, a: Action{Kind: ActionResume},
@@ -446,6 +458,9 @@ func TestGatePostCheckFails(t *testing.T) {
 			name: "split brain", scene: func(g *gateLab) { g.steady() }, a: Action{Kind: ActionFault},
 			during: func(g *gateLab) {
 				g.send(1, Update{Event: transition(time.Second, control.StateBackup, control.StateMaster, addr2, "master down")})
+				// Split brain takes both nodes' statuses saying they hold
+				// the VIP, not a MASTER claim alone.
+				g.send(1, Update{Status: status("nginx-02", g.instance(control.StateMaster, 100, true))})
 			},
 			why:    []string{"SPLIT BRAIN VI_1: nginx-01 and nginx-02 both MASTER"},
 			remedy: []string{"At once: stop vipd on nginx-01 (on nginx-01: plan stop-vipd) so that only nginx-02 holds the VIP"},
@@ -495,7 +510,7 @@ func TestGateResume(t *testing.T) {
 	if o == nil || o.Result != ResultPass {
 		t.Fatalf("outcome %+v, want pass", o)
 	}
-	want := []string{"the VIP stayed on nginx-02", "nginx-01 is BACKUP", "the probe saw no error during the rejoin", "the VIP answers from nginx-02"}
+	want := []string{"the VIP stayed on nginx-02", "nginx-01 rejoined as BACKUP", "the probe saw no error during the rejoin", "the VIP answers from nginx-02"}
 	var got []string
 	for _, e := range o.Expectations {
 		got = append(got, e.Name)

@@ -28,6 +28,7 @@ func TestGolden(t *testing.T) {
 		{"disconnected_80x24", 80, 24, nil, (*lab).lostLink},
 		{"bad_input_120x30", 120, 30, nil, (*lab).badInput},
 		{"pairs_120x30", 120, 30, []string{"web", "api", "db"}, (*lab).threePairs},
+		{"config_mismatch_80x24", 80, 24, nil, (*lab).configMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Record the scenario on one model ...
@@ -60,4 +61,11 @@ func (l *lab) threePairs() {
 	for _, k := range []tea.KeyPressMsg{{Code: 'p', Text: "p"}, {Code: tea.KeyDown}, {Code: tea.KeyDown}} {
 		l.apply(k)
 	}
+}
+
+// configMismatch: a steady pair whose configurations mismatch (package
+// ui/check): the banner under the header.
+func (l *lab) configMismatch() {
+	l.steady()
+	l.apply(configCheckMsg{pair: l.p, r: mismatchReport()})
 }

@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,12 +26,27 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 type fakeFeed struct {
 	name string
 	ch   chan Update
+
+	mu         sync.Mutex
+	reconnects []func(context.Context, ssh.HostKeyPrompt) bool // the confirm of each
 }
 
 func newFeed(name string) *fakeFeed { return &fakeFeed{name: name, ch: make(chan Update, 64)} }
 
 func (f *fakeFeed) Node() string           { return f.name }
 func (f *fakeFeed) Updates() <-chan Update { return f.ch }
+
+func (f *fakeFeed) Reconnect(confirm func(context.Context, ssh.HostKeyPrompt) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reconnects = append(f.reconnects, confirm)
+}
+
+func (f *fakeFeed) redials() []func(context.Context, ssh.HostKeyPrompt) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]func(context.Context, ssh.HostKeyPrompt) bool(nil), f.reconnects...)
+}
 
 type fakeProbe struct{ ch chan ProbeSample }
 
@@ -38,8 +55,26 @@ func (p *fakeProbe) Updates() <-chan ProbeSample { return p.ch }
 
 // testOptions fix the clock and the zone, and turn the ticker off.
 func testOptions() Options {
-	return Options{Now: func() time.Time { return t0 }, Location: time.UTC, Refresh: -1}
+	return Options{Now: func() time.Time { return t0 }, Location: time.UTC, Refresh: -1, Commands: planCommands}
 }
+
+// planCommands and planVipd name each command after what it is for, so
+// that tests can tell which ran.
+var planCommands = Commands{
+	NginxStop:   []string{"plan restart-nginx"},
+	NginxBreak:  []string{"plan fail-nginx"},
+	NginxRepair: []string{"plan repair"},
+	VipdStop:    []string{"plan stop-vipd"},
+	VipdStart:   []string{"plan start-vipd"},
+
+	KeepalivedStop:  []string{"plan stop-keepalived"},
+	KeepalivedStart: []string{"plan start-keepalived"},
+}
+
+type planVipd struct{}
+
+func (planVipd) Fault(string, string, string) string { return "plan fault" }
+func (planVipd) Resume(string, string) string        { return "plan resume" }
 
 // lab is one or more pairs of nodes nginx-01/nginx-02 (nginx-03/04, ...)
 // on VIPs 198.51.100.100, .101, ... Its scenarios apply messages to its
@@ -74,7 +109,7 @@ func newLabOpts(t testing.TB, opts Options, pairs ...string) *lab {
 		pr := newProbe()
 		l.feeds = append(l.feeds, []*fakeFeed{a, b})
 		l.probes = append(l.probes, pr)
-		ps = append(ps, Pair{Name: name, VIP: fmt.Sprintf("198.51.100.%d", 100+i), Nodes: []Feed{a, b}, Probe: pr})
+		ps = append(ps, Pair{Name: name, VIP: fmt.Sprintf("198.51.100.%d", 100+i), Nodes: []Feed{a, b}, Probe: pr, Vipd: planVipd{}})
 	}
 	l.m = New(ps, opts)
 	l.m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})

@@ -19,6 +19,7 @@ type KeyMap struct {
 	Top       key.Binding
 	Select    key.Binding // the pair under the cursor; a node's details; confirm; run the drill's step
 	Back      key.Binding // close; cancel a confirmation; dismiss a verdict
+	Reconnect key.Binding // the focused node: dial now, backoff reset; may ask to trust its host key
 
 	// Guarded actions: each key only asks; the gate checks, confirms, runs
 	// and judges. Drills run on the pair's MASTER; repair and resume on
@@ -52,6 +53,7 @@ func DefaultKeyMap() KeyMap {
 		Top:          key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "newest")),
 		Select:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select")),
 		Back:         key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Reconnect:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "reconnect node")),
 		FailNginx:    key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "drill: nginx fails")),
 		StopVipd:     key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "drill: vipd stops")),
 		Fault:        key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "drill: forced give-up")),
@@ -75,7 +77,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is shown by "?".
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.NextFocus, k.PrevFocus, k.Select, k.Back},
+		{k.NextFocus, k.PrevFocus, k.Select, k.Back, k.Reconnect},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top},
 		{k.Pairs, k.PrevPair, k.NextPair},
 		k.ActionBindings(),

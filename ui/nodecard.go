@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -19,21 +21,38 @@ import (
 type nodeCard struct {
 	c       *common
 	n       *nodeState
+	pair    []*nodeState // every node of its pair, n included
 	width   int
 	height  int // 0: natural
 	focused bool
 	details bool // enter: counters, drops, master address
+	redial  bool // its feed can reconnect (the Reconnect key)
 }
 
 var _ Component = (*nodeCard)(nil)
 
-func newNodeCard(c *common, n *nodeState) *nodeCard { return &nodeCard{c: c, n: n} }
+func newNodeCard(c *common, n *nodeState, redial bool) *nodeCard {
+	return &nodeCard{c: c, n: n, redial: redial}
+}
 
 func (nc *nodeCard) SetSize(width, height int) { nc.width, nc.height = width, height }
 
 func (nc *nodeCard) ShortHelp() []key.Binding {
 	k := nc.c.keys
-	return []key.Binding{withHelp(k.Select, "details")}
+	b := []key.Binding{withHelp(k.Select, "details")}
+	if nc.redial && (!nc.n.connected() || nc.n.err != nil) {
+		b = append(b, withHelp(k.Reconnect, "reconnect")) // it works on any panel; the bar has room when it helps
+	}
+	return b
+}
+
+// reconnectKey names the Reconnect key in remedies; "" if the node's feed
+// cannot reconnect.
+func (nc *nodeCard) reconnectKey() string {
+	if !nc.redial {
+		return ""
+	}
+	return nc.c.keys.Reconnect.Help().Key
 }
 
 func (nc *nodeCard) FullHelp() [][]key.Binding { return [][]key.Binding{nc.ShortHelp()} }
@@ -118,16 +137,25 @@ func (nc *nodeCard) lines() []string {
 		link = s.Disconnected.Render("feed ended")
 	case !n.connected():
 		link = s.Disconnected.Render("DISCONNECTED")
+	case errors.Is(n.err, ErrKeepalivedStopped):
+		link = s.Stale.Render("keepalived stopped")
+	case errors.Is(n.err, ErrVipdStopped):
+		link = s.Stale.Render("vipd stopped")
+	case errors.Is(n.err, ErrWatchEnded):
+		link = s.Stale.Render("watch ended")
 	case n.err != nil:
 		link = s.Problem.Render("NO DATA")
 	case n.status == nil:
 		link = s.Muted.Render("waiting")
+	case !n.live():
+		link = s.Problem.Render("UNKNOWN")
 	default:
 		link = s.Connected.Render("connected")
 	}
 	b.add(spread(s.NodeName.Render(n.name), link, b.w))
 
 	// What is wrong, and what to do.
+	var linkTrouble diagnosis // the link's, shown
 	if !n.connected() {
 		st := n.conn
 		text := "disconnected since " + nc.c.clock(st.Since)
@@ -145,20 +173,18 @@ func (nc *nodeCard) lines() []string {
 		if st.LastErr != nil {
 			d := diagnose(st.LastErr)
 			if d.title == "stream failed" {
-				d.title, d.remedy = "", "reconnecting; check the node is up and sshd answers"
+				d.title, d.remedy, d.reconnect = "", "reconnecting; check the node is up and sshd answers", " now"
 			}
-			if d.title != "" {
-				b.wrap(s.Problem, d.title, 1)
-			}
-			b.wrap(s.Muted, d.detail, 3)
-			b.wrap(s.Remedy, "-> "+d.remedy, 4)
+			nc.trouble(b, d)
+			linkTrouble = d
 		}
 	}
+	// vipd's word, unless the link's block says the same (a host key
+	// error reaches the node's error too, where a feed passes it on).
 	if n.err != nil {
-		d := diagnose(n.err)
-		b.wrap(s.Problem, d.title, 1)
-		b.wrap(s.Muted, d.detail, 3)
-		b.wrap(s.Remedy, "-> "+d.remedy, 4)
+		if d := diagnose(n.err); n.connected() || d.title == "" || d.title != linkTrouble.title {
+			nc.trouble(b, d)
+		}
 	}
 	if n.status == nil {
 		if n.connected() && n.err == nil && !n.closed {
@@ -169,21 +195,34 @@ func (nc *nodeCard) lines() []string {
 
 	st := n.status
 	live := n.live()
-	age := nc.c.now().Sub(n.statusAt)
+	now := nc.c.now()
+	age := now.Sub(n.statusAt)
+	if n.reporting() && !live {
+		nc.unknownLines(b, now)
+	}
+	if d, ok := n.fresh.skew(); ok {
+		dir := "ahead of"
+		if d < 0 {
+			dir = "behind"
+		}
+		// Its event times are moved onto the console's clock (local).
+		b.wrap(s.Warn, fmt.Sprintf("! clock %s %s this console", fmtDur(absDur(d)), dir), 2)
+	}
 	switch {
 	case !live:
-		b.add(s.Stale.Render("last known at " + nc.c.clock(n.statusAt) + ":"))
-	case age > nc.c.opts.StaleAfter:
+		// Old news is as of when it was taken, not when it came.
+		b.add(s.Stale.Render("last known at " + nc.c.stamp(n.statusAt.Add(-n.fresh.late)) + ":"))
+	case !n.fresh.paced() && age > nc.c.opts.StaleAfter:
 		b.add(s.Warn.Render(fmt.Sprintf("status as of %s (%s old)", nc.c.clock(n.statusAt), fmtDur(age))))
 	}
 	if nc.details {
-		b.add(s.Muted.Render(fmt.Sprintf("vipd %s pid %d up %s", st.VipdVersion, st.PID, fmtDur(st.Uptime.Duration()))))
+		b.add(s.Muted.Render(daemonLine(st)))
 	}
 	if len(st.Instances) == 0 {
 		b.add(s.Muted.Render("no vrrp_instance configured"))
 	}
 	for i := range st.Instances {
-		nc.instanceLines(b, &st.Instances[i], live)
+		nc.instanceLines(b, &st.Instances[i], live, len(st.Instances) > 1)
 	}
 	if st.Nginx != nil {
 		nc.guardLines(b, st.Nginx, live)
@@ -194,7 +233,19 @@ func (nc *nodeCard) lines() []string {
 	return b.lines
 }
 
-func (nc *nodeCard) instanceLines(b *block, in *control.Instance, live bool) {
+// daemonLine says which daemon runs on the node: vipd, or keepalived read
+// without an agent (its version line is keepalived's own).
+func daemonLine(st *control.Status) string {
+	if strings.HasPrefix(st.VipdVersion, "Keepalived") {
+		return fmt.Sprintf("%s pid %d (no agent)", st.VipdVersion, st.PID)
+	}
+	return fmt.Sprintf("vipd %s pid %d up %s", st.VipdVersion, st.PID, fmtDur(st.Uptime.Duration()))
+}
+
+// instanceLines draws one instance. With several instances on the node (a
+// dual-stack pair's IPv4 and IPv6 ones) each lists its VIPs on a line of
+// its own: "VIP held" would not say which.
+func (nc *nodeCard) instanceLines(b *block, in *control.Instance, live, named bool) {
 	s := nc.c.styles
 	dim := func(st lipgloss.Style) lipgloss.Style {
 		if live {
@@ -215,6 +266,9 @@ func (nc *nodeCard) instanceLines(b *block, in *control.Instance, live bool) {
 
 	// The VIP as the kernel reports it, and adverts.
 	unknown := nc.n.vipUnknown[in.Name]
+	if named && len(in.VIPs) > 0 {
+		b.add("  " + s.Muted.Render(strings.Join(stripMasks(in.VIPs), " ")))
+	}
 	var vip string
 	switch {
 	case unknown:
@@ -251,7 +305,7 @@ func (nc *nodeCard) instanceLines(b *block, in *control.Instance, live bool) {
 			reason = "no reason given"
 		}
 		b.wrap(dim(s.Fault), "  fault: "+reason, 2)
-	case in.State == control.StateBackup && in.Stats.AdvertRcvd == 0:
+	case in.State == control.StateBackup && nc.missesAdverts(in):
 		// The usual cause of "nopreempt did not work": a backup that hears
 		// no master takes over as soon as it starts.
 		b.wrap(dim(s.Warn), "  ! BACKUP hears no adverts: check multicast/firewall to the peer", 2)
@@ -275,7 +329,42 @@ func (nc *nodeCard) instanceLines(b *block, in *control.Instance, live bool) {
 			}
 			b.wrap(m, "  drops "+strings.Join(drops, ", "), 2)
 		}
+		if in.Stats.KernelDrops > 0 || in.Stats.Strangers > 0 {
+			b.wrap(m, fmt.Sprintf("  kernel drops %d · strangers %d", in.Stats.KernelDrops, in.Stats.Strangers), 2)
+		}
+		if in.Stats.AddressMismatch > 0 {
+			b.wrap(m, fmt.Sprintf("  vip list mismatches %d", in.Stats.AddressMismatch), 2)
+		}
 	}
+}
+
+// deafAfter is how many adverts a peer must have sent as MASTER before a
+// BACKUP that received none counts as not hearing them: one may be in
+// flight when the statuses are read.
+const deafAfter = 3
+
+// missesAdverts reports evidence that the BACKUP in does not hear its
+// master: a live peer is MASTER of the instance and had sent deafAfter
+// adverts by its last status, and in's status, which arrived after that
+// one, counts none received. No adverts alone is no evidence: none are
+// sent before a master is elected, and a status read before the master's
+// first advert (a node's first status, as `vipctl demo --snapshot` shows
+// it) counts none either.
+func (nc *nodeCard) missesAdverts(in *control.Instance) bool {
+	n := nc.n
+	if in.Stats.AdvertRcvd != 0 || !n.live() {
+		return false
+	}
+	for _, peer := range nc.pair {
+		if peer == n || !peer.live() {
+			continue
+		}
+		m := peer.instance(in.Name)
+		if m != nil && m.State == control.StateMaster && m.Stats.AdvertSent >= deafAfter && n.statusAt.After(peer.statusAt) {
+			return true
+		}
+	}
+	return false
 }
 
 func (nc *nodeCard) guardLines(b *block, g *control.Guard, live bool) {
@@ -307,8 +396,40 @@ func (nc *nodeCard) guardLines(b *block, g *control.Guard, live bool) {
 		b.add(line)
 	}
 	if g.LastError != "" {
-		b.wrap(s.Muted, "  last err "+nc.c.clock(g.LastErrorTime)+" "+g.LastError, 2)
+		b.wrap(s.Muted, "  last err "+nc.c.clock(nc.n.fresh.local(g.LastErrorTime))+" "+g.LastError, 2)
 	}
+}
+
+// unknownLines say why a node whose link and stream are up is not
+// current, and what that means.
+func (nc *nodeCard) unknownLines(b *block, now time.Time) {
+	s, n := nc.c.styles, nc.n
+	f := &n.fresh
+	switch {
+	case n.superseded != "":
+		b.wrap(s.Problem, fmt.Sprintf("%s took the VIP at %s, after %s's last status (%s)",
+			n.superseded, nc.c.stamp(n.supersededAt), n.name, nc.c.stamp(f.statusHeard)), 3)
+		b.wrap(s.Remedy, "-> unknown until its next status says where the VIP is", 2)
+	case f.late > 0:
+		b.wrap(s.Problem, fmt.Sprintf("catching up: %s late", fmtDur(f.late)), 1)
+		b.wrap(s.Muted, fmt.Sprintf("reports arrive %s after they were taken, nothing current since %s: a stalled link releasing what it held",
+			fmtDur(f.late), nc.c.stamp(f.heard)), 3)
+		b.wrap(s.Remedy, "-> unknown until a report arrives on time", 2)
+	default:
+		b.wrap(s.Problem, fmt.Sprintf("no word for %s", fmtDur(now.Sub(f.heard))), 1)
+		b.wrap(s.Muted, fmt.Sprintf("last word %s; vipd reports every %s: the link or vipd has stalled", nc.c.stamp(f.heard), fmtDur(f.pace)), 3)
+		b.wrap(s.Remedy, "-> unknown until it reports; SSH keepalives drop a dead link", 2)
+	}
+}
+
+// trouble adds what is wrong and what to do about it.
+func (nc *nodeCard) trouble(b *block, d diagnosis) {
+	s := nc.c.styles
+	if d.title != "" {
+		b.wrap(s.Problem, d.title, 1)
+	}
+	b.wrap(s.Muted, d.detail, 3)
+	b.wrap(s.Remedy, "-> "+d.remedyText(nc.reconnectKey()), 6) // a command to copy: whole
 }
 
 // spread puts left and right on one line of width w.

@@ -62,7 +62,7 @@ func (l *pairList) View() string {
 	first := max(l.cursor-rows+1, 0)
 	for i := first; i < len(l.pairs) && i < first+rows; i++ {
 		p := l.pairs[i]
-		lvl, why := pairHealth(p.nodes, p.probe)
+		lvl, why := pairHealth(p.nodes, p.probe, p.vip)
 		h := p.lane.holding()
 		held := strings.Join(h.holders, ",")
 		if held == "" {

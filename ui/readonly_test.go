@@ -124,8 +124,15 @@ func TestOnlyTheGateRuns(t *testing.T) {
 				if !ok || sel.Sel.Name != "Run" {
 					return true
 				}
-				if x, ok := sel.X.(*ast.SelectorExpr); ok && (x.Sel.Name == "exec" || x.Sel.Name == "Gate") {
-					calls = append(calls, f+":"+fn.Name.Name)
+				switch x := sel.X.(type) {
+				case *ast.SelectorExpr:
+					if x.Sel.Name == "exec" || x.Sel.Name == "Executor" {
+						calls = append(calls, f+":"+fn.Name.Name)
+					}
+				case *ast.Ident:
+					if x.Name == "exec" {
+						calls = append(calls, f+":"+fn.Name.Name)
+					}
 				}
 				return true
 			})

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -25,8 +26,26 @@ type nodeState struct {
 	// transition: only the next status says whether the VIP followed.
 	vipUnknown map[string]bool
 
-	err    error // why the stream or poll failed; cleared by a status
-	closed bool  // the feed ended
+	err error // why the stream or poll failed; cleared by a status
+	// keepalived: the node runs keepalived (read without an agent), as
+	// its last status or error said; it stays so while keepalived is
+	// stopped.
+	keepalived bool
+	closed     bool // the feed ended
+
+	fresh      freshness
+	freshArmed bool // a freshMsg is on its way
+
+	// holdSince is, by instance, when (console clock) a status first
+	// showed its VIPs present since they were last absent or unknown:
+	// another node whose last status came before it cannot still be
+	// known to hold them (superseded).
+	holdSince map[string]time.Time
+	// superseded names the node that took the VIP after this node's
+	// last status, and when: set by sweep.
+	superseded   string
+	supersededAt time.Time
+	unknownNoted bool // the timeline says it is unknown
 
 	// version counts changes of what an operator decides an action on
 	// (link, vipd's word, roles, VIPs, guard verdicts), not counters: the
@@ -54,7 +73,7 @@ func (n *nodeState) bump() {
 // fingerprint is what version counts changes of.
 func (n *nodeState) fingerprint() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "link=%v err=%v closed=%v status=%v", n.connected(), n.err != nil, n.closed, n.status != nil)
+	fmt.Fprintf(&b, "link=%v err=%v closed=%v status=%v live=%v", n.connected(), n.err != nil, n.closed, n.status != nil, n.live())
 	if n.status == nil {
 		return b.String()
 	}
@@ -70,12 +89,36 @@ func (n *nodeState) fingerprint() string {
 	return b.String()
 }
 
+// isKeepalived says whether a node runs keepalived from its new status
+// (keepalived's version line, as the keepalived feed sets it) or error,
+// else as it was.
+func isKeepalived(st *control.Status, err error, was bool) bool {
+	switch {
+	case st != nil:
+		return strings.HasPrefix(st.VipdVersion, "Keepalived")
+	case errors.Is(err, ErrKeepalivedStopped), errors.Is(err, ErrKeepalivedUnreadable):
+		return true
+	case errors.Is(err, ErrVipdStopped):
+		return false
+	}
+	return was
+}
+
 // connected reports whether the link is up (or not reported at all).
 func (n *nodeState) connected() bool { return !n.connKnown || n.conn.Connected }
 
-// live reports whether what the console shows of the node is current: a
-// node that is not live is left out of split-brain and no-master verdicts.
+// live reports whether what the console shows of the node is current: its
+// link up, its stream unbroken, its last word recent (sweep), and no other
+// node known to have taken its VIP since. A node that is not live is shown
+// as unknown, with its last known state labelled so, and is left out of
+// pair health, banners and the gate's checks.
 func (n *nodeState) live() bool {
+	return n.reporting() && !n.fresh.silent && n.superseded == ""
+}
+
+// reporting is live without the judgements of time: the link and the
+// stream are up and a status arrived.
+func (n *nodeState) reporting() bool {
 	return n.connected() && n.err == nil && n.status != nil && !n.closed
 }
 
@@ -123,6 +166,17 @@ func (n *nodeState) setStatus(s *control.Status, now time.Time) {
 	n.statusAt = now
 	n.vipUnknown = nil
 	n.err = nil
+	for _, in := range c.Instances {
+		switch {
+		case !in.VIPPresent:
+			delete(n.holdSince, in.Name)
+		case n.holdSince[in.Name].IsZero():
+			if n.holdSince == nil {
+				n.holdSince = make(map[string]time.Time)
+			}
+			n.holdSince[in.Name] = now
+		}
+	}
 }
 
 // note is a timeline entry before it is placed.
@@ -131,6 +185,9 @@ type note struct {
 	text  string
 	level level
 	role  control.State // for transitions: styled in the role's colour
+	// keep marks what must not drop out of the timeline: transitions,
+	// verdicts and operator actions.
+	keep bool
 }
 
 // apply applies an Update and returns what the timeline should show.
@@ -140,15 +197,29 @@ func (n *nodeState) apply(u Update, now time.Time) []note {
 		notes = append(notes, n.applyConn(*u.Conn, now)...)
 	}
 	if u.Status != nil {
+		notes = append(notes, n.fresh.word(u.Status.Time, now, true)...)
 		n.setStatus(u.Status, now)
 	}
+	st := u.Status
+	if u.Event != nil && u.Event.Type == control.EventSnapshot {
+		st = u.Event.Snapshot
+	}
+	n.keepalived = isKeepalived(st, u.Err, n.keepalived)
 	if u.Event != nil {
+		if u.Event.Type == control.EventSnapshot {
+			n.fresh.restart(u.StatusEvery)
+		}
+		at, status := u.Event.Time, false
+		if st := u.Event.Snapshot; u.Event.Type == control.EventSnapshot && st != nil {
+			at, status = st.Time, true
+		}
+		notes = append(notes, n.fresh.word(at, now, status)...)
 		notes = append(notes, n.applyEvent(u.Event, now)...)
 	}
 	if u.Err != nil {
 		if n.err == nil || n.err.Error() != u.Err.Error() {
 			text := shortErr(u.Err)
-			if d := diagnose(u.Err); d.title != "" {
+			if d := diagnose(u.Err); d.title != "" && !strings.HasPrefix(text, d.title) {
 				text = d.title + ": " + text
 			}
 			notes = append(notes, note{at: now, text: text, level: levelBad})
@@ -167,13 +238,13 @@ func (n *nodeState) applyConn(s ssh.State, now time.Time) []note {
 	}
 	switch {
 	case s.Connected && (!known || !prev.Connected):
-		return []note{{at: at, text: "connected", level: levelGood}}
+		return []note{{at: at, text: "connected", level: levelGood, keep: true}} // the link's transitions stay
 	case !s.Connected && (!known || prev.Connected):
 		text := "disconnected"
 		if s.LastErr != nil {
 			text += ": " + shortErr(s.LastErr)
 		}
-		return []note{{at: at, text: text, level: levelBad}}
+		return []note{{at: at, text: text, level: levelBad, keep: true}}
 	case !s.Connected && errText(s.LastErr) != errText(prev.LastErr):
 		// Retries that fail the same way only update the panel.
 		return []note{{at: now, text: "still disconnected: " + shortErr(s.LastErr), level: levelWarn}}
@@ -199,7 +270,7 @@ func errText(err error) string {
 }
 
 func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
-	at := ev.Time
+	at := n.fresh.local(ev.Time)
 	if at.IsZero() {
 		at = now
 	}
@@ -212,9 +283,12 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		if ev.Snapshot == nil {
 			return nil
 		}
+		n.holdSince = nil // unseen since the last stream: a new tenure
 		n.setStatus(ev.Snapshot, now)
 		text := "watching vipd"
-		if v := ev.Snapshot.VipdVersion; v != "" {
+		if v := ev.Snapshot.VipdVersion; strings.HasPrefix(v, "Keepalived") {
+			text = "watching " + v + " (no agent)"
+		} else if v != "" {
 			text += " " + v
 		}
 		for _, in := range ev.Snapshot.Instances {
@@ -229,6 +303,7 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 				n.vipUnknown = make(map[string]bool)
 			}
 			n.vipUnknown[ev.Instance] = true
+			delete(n.holdSince, ev.Instance) // the next status starts a new tenure
 		}
 		text := fmt.Sprintf("%s%s -> %s", prefix, ev.From, ev.To)
 		if ev.Reason != "" {
@@ -238,7 +313,7 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		if ev.To == control.StateFault {
 			lvl = levelBad
 		}
-		return []note{{at: at, text: text, level: lvl, role: ev.To}}
+		return []note{{at: at, text: text, level: lvl, role: ev.To, keep: true}}
 
 	case control.EventCheck:
 		if ev.Check == nil {
@@ -256,7 +331,11 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		if ev.Check.OK {
 			return nil // a passing check every few seconds is noise
 		}
-		return []note{{at: at, text: fmt.Sprintf("%s check failed: %s", ev.Guard, ev.Check.Error), level: levelWarn}}
+		why := ev.Check.Error
+		if g := n.guard(ev.Guard); g != nil && g.URL != "" {
+			why = strings.TrimPrefix(why, "GET "+g.URL+": ") // the panel names the URL: the line keeps to what failed
+		}
+		return []note{{at: at, text: fmt.Sprintf("%s check failed: %s", ev.Guard, why), level: levelWarn}}
 
 	case control.EventVerdict:
 		if g := n.guard(ev.Guard); g != nil {
@@ -271,7 +350,7 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		if ev.Verdict != control.VerdictHealthy {
 			lvl = levelBad
 		}
-		return []note{{at: at, text: text, level: lvl}}
+		return []note{{at: at, text: text, level: lvl, keep: true}}
 
 	case control.EventAction:
 		target := ev.Instance
@@ -285,7 +364,7 @@ func (n *nodeState) applyEvent(ev *control.Event, now time.Time) []note {
 		if ev.Reason != "" {
 			text += ": " + ev.Reason
 		}
-		return []note{{at: at, text: text, level: levelWarn}}
+		return []note{{at: at, text: text, level: levelWarn, keep: true}}
 
 	case control.EventNotify:
 		if ev.Notify == nil {
@@ -357,6 +436,25 @@ type diagnosis struct {
 	title  string // "vipd missing or too old"; "" when the error says it all
 	detail string // the error, shortened where it is a paragraph
 	remedy string // what to do
+	// reconnect, if set, says what reconnecting then does: the remedy
+	// ends with the reconnect key (remedyText).
+	reconnect string
+}
+
+// remedyText is the remedy, ending with the key that reconnects (key;
+// "" when the node's feed cannot reconnect).
+func (d diagnosis) remedyText(key string) string {
+	if d.reconnect == "" {
+		return d.remedy
+	}
+	how := "reconnect" + d.reconnect
+	if key != "" {
+		how = "press " + key + " to " + how
+	}
+	if d.remedy == "" {
+		return how
+	}
+	return d.remedy + ", then " + how
 }
 
 // diagnose names the usual failures and says what to do about them.
@@ -376,10 +474,40 @@ func diagnose(err error) diagnosis {
 			d.detail += fmt.Sprintf(" %s:%d", k.File, k.Line)
 		}
 		d.detail += ": the host was reinstalled, or someone is in the middle"
-		d.remedy = "if the change is expected, run " + changed.Remedy() + " and reconnect"
+		d.remedy = "if the change is expected, run " + changed.Remedy()
+		d.reconnect = " and check the new key's fingerprint"
+	case errors.Is(err, ErrKeepalivedStopped):
+		d.title = "keepalived stopped"
+		if rest, ok := strings.CutPrefix(d.detail, "keepalived stopped on "); ok {
+			if _, evidence, ok := strings.Cut(rest, ": "); ok {
+				d.detail = evidence
+			}
+		}
+		d.remedy = "start keepalived on the node (systemctl start keepalived); the console sees it back by itself"
+	case errors.Is(err, ErrKeepalivedUnreadable):
+		d.title = "keepalived unreadable"
+		d.remedy = "the console keeps reading; fix what the detail names on the node"
+	case errors.Is(err, ErrNoDaemon):
+		d.title = "no vipd, no keepalived"
+		d.remedy = "start vipd or keepalived on the node; the console finds either by itself"
+	case errors.Is(err, ErrVipdStopped):
+		d.title = "vipd stopped"
+		if rest, ok := strings.CutPrefix(d.detail, "vipd stopped on "); ok {
+			if _, evidence, ok := strings.Cut(rest, ": "); ok {
+				d.detail = evidence // the title says the rest
+			}
+		}
+		d.remedy = "start vipd on the node (systemctl start vipd); the console sees it back by itself"
+	case errors.Is(err, ErrWatchEnded):
+		d.title = "vipd ended the watch"
+		d.remedy = "watching again, which says whether vipd runs"
+	case errors.Is(err, ErrUnreadable):
+		d.title = "unreadable output"
+		d.remedy = "the console watches again; if it persists, check what prints into SSH sessions on the node (banners, shell rc files)"
 	case errors.Is(err, ssh.ErrHostKeyUnknown):
 		d.title = "host key not trusted"
-		d.remedy = "connect once with ssh(1) and check the fingerprint, or confirm it here on reconnect"
+		d.detail = strings.Replace(d.detail, ssh.ErrHostKeyUnknown.Error()+": ", "", 1) // the title says it
+		d.reconnect = ": it shows the key's fingerprint to check and trust"
 	case errors.As(err, &version):
 		if version.Got > version.Want {
 			d.title = "console too old"
@@ -402,6 +530,7 @@ func diagnose(err error) diagnosis {
 		d.remedy = "see vipd's log on this node (journalctl -u vipd)"
 	case errors.Is(err, ssh.ErrConnLost), errors.Is(err, ssh.ErrDisconnected):
 		d.remedy = "reconnecting; check the node is up and sshd answers"
+		d.reconnect = " now"
 	default:
 		d.title = "stream failed"
 		d.remedy = "retrying; if it persists, run vipd status on the node"
@@ -422,13 +551,48 @@ type probeState struct {
 	// the count of those in between.
 	lastChange time.Time
 	unnoted    int
+
+	// turns are the nodes that answered in turn within the last
+	// probeTurns (sweep): split-brain evidence independent of the
+	// nodes' word, when answers alternate (A, B, A).
+	turns []string
 }
 
-const flapQuiet = 5 * time.Second
+const (
+	flapQuiet = 5 * time.Second
+	// probeTurns is how recent alternating answers must be to count.
+	probeTurns = time.Second
+)
+
+// sweep finds, at now, the nodes that answered in turn lately: at least
+// two changes of the answering node among the answers of the last
+// probeTurns. One change is a failover.
+func (p *probeState) sweep(now time.Time) {
+	p.turns = nil
+	var last string
+	changes := 0
+	seen := map[string]bool{}
+	for _, s := range p.samples {
+		if !s.OK || s.Backend == "" || now.Sub(s.Time) > probeTurns {
+			continue
+		}
+		if last != "" && s.Backend != last {
+			changes++
+		}
+		last = s.Backend
+		seen[s.Backend] = true
+	}
+	if changes >= 2 {
+		p.turns = slices.Sorted(maps.Keys(seen))
+	}
+}
 
 // add records s and returns what the timeline should show: a change of the
 // node that answers, the start and the end of a run of failures.
 func (p *probeState) add(s ProbeSample) []note {
+	if s.FollowUp {
+		return nil // the action's meter takes it; here its request counted as it was
+	}
 	p.samples = append(p.samples, s)
 	if len(p.samples) > p.window {
 		p.samples = slices.Delete(p.samples, 0, len(p.samples)-p.window)
@@ -445,7 +609,7 @@ func (p *probeState) add(s ProbeSample) []note {
 		notes = append(notes, note{at: s.Time, text: fmt.Sprintf("probe answered again after %d failures", p.failRun), level: levelGood})
 	}
 	p.failRun = 0
-	if s.Backend != p.lastOK {
+	if s.Backend != "" && s.Backend != p.lastOK { // an unknown answer changes nothing known
 		switch {
 		case p.lastOK == "":
 		case !p.lastChange.IsZero() && s.Time.Sub(p.lastChange) < flapQuiet:
@@ -478,10 +642,80 @@ func (p *probeState) summary() (probeSummary, bool) {
 	for _, x := range p.samples {
 		if x.OK {
 			s.ok++
-			s.backends[x.Backend]++
+			if x.Backend != "" {
+				s.backends[x.Backend]++
+			}
 		}
 	}
 	return s, true
+}
+
+// sweep judges the freshness of a pair's nodes at now: which are silent,
+// and which are superseded (they last said they hold a VIP before another
+// node's status showed it taking it: on a paced stream, a node still
+// holding would have said so since). It counts new versions.
+// It returns what the timeline should show, by node index: a reporting
+// node turning unknown, and current again.
+func sweep(nodes []*nodeState, now time.Time) map[int]note {
+	for _, n := range nodes {
+		n.fresh.sweep(now)
+	}
+	for _, n := range nodes {
+		n.superseded, n.supersededAt = "", time.Time{}
+		if !n.fresh.paced() || !n.reporting() || n.fresh.silent {
+			continue
+		}
+		for _, in := range n.status.Instances {
+			if !in.VIPPresent || n.vipUnknown[in.Name] {
+				continue
+			}
+			for _, m := range nodes {
+				if m == n || !m.holding(in.Name) {
+					continue
+				}
+				if since := m.holdSince[in.Name]; since.After(n.fresh.statusHeard) && since.After(n.supersededAt) {
+					n.superseded, n.supersededAt = m.name, since
+				}
+			}
+		}
+	}
+	notes := map[int]note{}
+	for i, n := range nodes {
+		n.bump()
+		unknown := n.reporting() && !n.live()
+		switch {
+		case !n.reporting():
+			// The link or the stream broke: their own notes say so.
+		case unknown && !n.unknownNoted:
+			notes[i] = n.unknownNote(now)
+		case !unknown && n.unknownNoted:
+			notes[i] = note{at: now, text: "reporting on time again", level: levelGood}
+		}
+		n.unknownNoted = unknown
+	}
+	return notes
+}
+
+// unknownNote says why a reporting node is unknown.
+func (n *nodeState) unknownNote(now time.Time) note {
+	f := &n.fresh
+	switch {
+	case n.superseded != "":
+		return note{at: n.supersededAt, text: "unknown: " + n.superseded + " took the VIP after this node's last status", level: levelWarn}
+	case f.late > 0:
+		return note{at: now, text: "unknown: its reports arrive " + fmtDur(f.late) + " late", level: levelWarn}
+	}
+	return note{at: f.heard.Add(f.window()), text: "unknown: no word from vipd for " + fmtDur(f.window()), level: levelWarn}
+}
+
+// holding reports whether n's current word (reporting, not silent) is
+// that it holds instance's VIPs, confirmed by a status.
+func (n *nodeState) holding(instance string) bool {
+	if !n.reporting() || n.fresh.silent {
+		return false
+	}
+	in := n.instance(instance)
+	return in != nil && in.VIPPresent && !n.vipUnknown[instance]
 }
 
 // instanceHealth is the verdict on one VRRP instance across a pair.
@@ -491,9 +725,19 @@ type instanceHealth struct {
 	holders []string // live nodes holding its VIPs
 	vips    []string
 	allLive bool
+	// answering are the nodes the probe heard answer in turn, when
+	// answers alternated between nodes (probeState.turns) while some
+	// node's word is not current.
+	answering []string
 }
 
-func (h instanceHealth) splitBrain() bool { return len(h.masters) > 1 || len(h.holders) > 1 }
+// splitBrain needs current evidence from both sides: two live nodes whose
+// statuses say they hold the VIP (live: neither is silent nor has been
+// superseded by the other since), or answers that alternate between
+// nodes. Two MASTER claims alone are no split brain: a node that has just
+// taken over shows MASTER before its status confirms the VIP, while the
+// one it replaced may be the one that is gone.
+func (h instanceHealth) splitBrain() bool { return len(h.holders) > 1 || len(h.answering) > 1 }
 
 // noMaster needs every node live: a node we cannot see may be the master.
 func (h instanceHealth) noMaster() bool {
@@ -501,8 +745,9 @@ func (h instanceHealth) noMaster() bool {
 }
 
 // analyze judges every instance any live node knows, in configuration
-// order.
-func analyze(nodes []*nodeState) []instanceHealth {
+// order. probe may be nil; its alternating answers count for the
+// instance that carries vip.
+func analyze(nodes []*nodeState, probe *probeState, vip string) []instanceHealth {
 	var out []instanceHealth
 	index := map[string]int{}
 	allLive := len(nodes) > 0
@@ -527,15 +772,21 @@ func analyze(nodes []*nodeState) []instanceHealth {
 			if in.VIPPresent && !n.vipUnknown[in.Name] {
 				h.holders = append(h.holders, n.name)
 			}
+			// The probe speaks for the nodes the console cannot hear:
+			// where every node's word is current, its older answers
+			// would only repeat (or contradict) it.
+			if probe != nil && !allLive && len(h.answering) == 0 && (vip == "" || vipMatches(in.VIPs, vip)) {
+				h.answering = probe.turns
+			}
 		}
 	}
 	return out
 }
 
 // pairHealth grades a pair for its tab and the list of pairs.
-func pairHealth(nodes []*nodeState, probe *probeState) (level, string) {
+func pairHealth(nodes []*nodeState, probe *probeState, vip string) (level, string) {
 	lvl, why := levelGood, "ok"
-	for _, h := range analyze(nodes) {
+	for _, h := range analyze(nodes, probe, vip) {
 		switch {
 		case h.splitBrain():
 			return levelBad, "SPLIT BRAIN " + h.name
@@ -547,8 +798,27 @@ func pairHealth(nodes []*nodeState, probe *probeState) (level, string) {
 		return lvl, why
 	}
 	for _, n := range nodes {
-		if !n.live() {
+		switch {
+		case n.reporting() && !n.live():
+			return levelWarn, n.name + " unknown"
+		case errors.Is(n.err, ErrKeepalivedStopped):
+			return levelWarn, n.name + " keepalived stopped"
+		case errors.Is(n.err, ErrVipdStopped):
+			return levelWarn, n.name + " vipd stopped"
+		case !n.live():
 			return levelWarn, n.name + " down"
+		}
+	}
+	// The pair is "ok" only while every node could take the VIP: a node in
+	// FAULT (an operator's, a failed nginx) leaves it without redundancy.
+	for _, n := range nodes {
+		for _, in := range n.status.Instances {
+			if in.State == control.StateFault || in.State == control.StateInit {
+				return levelWarn, fmt.Sprintf("no redundancy: %s %s %s", n.name, in.Name, in.State)
+			}
+		}
+		if why := nginxProblem(n); why != "" {
+			return levelWarn, "no redundancy: " + why
 		}
 	}
 	if probe != nil && probe.failRun > 0 {

@@ -15,6 +15,8 @@ type Styles struct {
 
 	// Banners across the screen.
 	SplitBrain, NoMaster lipgloss.Style
+	ConfigMismatch       lipgloss.Style // the pair's configurations break it (package ui/check)
+	Stranger             lipgloss.Style // a host that is not a peer sends adverts for a VRID of the pair
 
 	// A node's panel and its parts.
 	Card, FocusedCard lipgloss.Style
@@ -68,6 +70,10 @@ func DefaultStyles() Styles {
 
 		SplitBrain: plain.Bold(true).Foreground(white).Background(red).Padding(0, 1),
 		NoMaster:   plain.Bold(true).Foreground(white).Background(red).Padding(0, 1),
+		// Not red: nothing is down yet, the next failover is.
+		ConfigMismatch: plain.Bold(true).Foreground(lipgloss.Color("0")).Background(yellow).Padding(0, 1),
+		// Not red either: vipd holds the VIP against it (keepalived may not).
+		Stranger: plain.Bold(true).Foreground(lipgloss.Color("0")).Background(yellow).Padding(0, 1),
 
 		Card:         card,
 		FocusedCard:  card.BorderForeground(cyan),

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -15,21 +17,36 @@ type entry struct {
 	node string // "" for the pair as a whole (the probe)
 	rank int    // the node's panel index, -1 for the pair: orders equal times
 	seq  uint64 // arrival order among equal times and ranks
+
+	// count is how many notes the line stands for: repeats of its text
+	// from its node fold into it, the last at last.
+	count int
+	last  time.Time
 }
 
-// timeline is a pair's events, newest first, at most max of them.
+// timeline is a pair's events, newest first. Ordinary ones (a failed
+// check, a probe failure) are kept up to max, the oldest dropped first;
+// those marked keep (transitions, verdicts, operator actions) stay, up to
+// keepFactor times max, so that the failover an operator is looking into
+// never scrolls away under a flood of failed checks.
 type timeline struct {
 	c       *common
 	entries []entry // newest first
 	max     int
 	seq     uint64
 	nameW   int // width of the node column
+	kept    int // entries marked keep
 
 	offset  int // first entry shown
 	width   int
 	height  int
 	focused bool
 }
+
+// keepFactor bounds the entries marked keep, as a multiple of the
+// ordinary ones: a node flapping for days must not grow the console
+// without end.
+const keepFactor = 10
 
 var _ Component = (*timeline)(nil)
 
@@ -42,24 +59,75 @@ func newTimeline(c *common, size int, names []string) *timeline {
 }
 
 // add places an entry by its time. Nodes' clocks and arrival order differ,
-// so the time decides; among equal times the panel order, then arrival.
+// so the time decides; among equal times the panel order, then arrival. A
+// note that repeats a line of its node since the node's last line to keep
+// (the same text; neither one to keep) folds into that line instead: a
+// check failing two ways in turn makes two lines, not a line each time.
 func (t *timeline) add(node string, rank int, n note) {
+	if i := t.repeats(node, rank, n); i >= 0 {
+		e := &t.entries[i]
+		e.count++
+		if n.at.After(e.last) {
+			e.last = n.at
+		}
+		return
+	}
 	t.seq++
-	e := entry{note: n, node: node, rank: rank, seq: t.seq}
+	e := entry{note: n, node: node, rank: rank, seq: t.seq, count: 1, last: n.at}
 	i := 0
 	for i < len(t.entries) && !newer(e, t.entries[i]) {
 		i++
 	}
-	t.entries = append(t.entries, entry{})
-	copy(t.entries[i+1:], t.entries[i:])
-	t.entries[i] = e
-	if len(t.entries) > t.max {
-		t.entries = t.entries[:t.max]
+	t.entries = slices.Insert(t.entries, i, e)
+	if e.keep {
+		t.kept++
 	}
 	if t.offset > 0 && i < t.offset {
 		t.offset++ // keep the lines the operator is reading in place
 	}
+	for len(t.entries)-t.kept > t.max {
+		t.drop(false)
+	}
+	for t.kept > t.max*keepFactor {
+		t.drop(true)
+	}
 	t.clamp()
+}
+
+// repeats returns the index of the line n folds into, or -1: the node's
+// newest line with n's text and level, not older than n, above the node's
+// newest line to keep.
+func (t *timeline) repeats(node string, rank int, n note) int {
+	if n.keep {
+		return -1
+	}
+	for i, e := range t.entries {
+		switch {
+		case e.node != node || e.rank != rank:
+		case e.keep:
+			return -1 // what came before it stays before it
+		case e.text == n.text && e.level == n.level && !n.at.Before(e.at):
+			return i
+		}
+	}
+	return -1
+}
+
+// drop removes the oldest entry that is marked keep, or that is not.
+func (t *timeline) drop(keep bool) {
+	for i := len(t.entries) - 1; i >= 0; i-- {
+		if t.entries[i].keep != keep {
+			continue
+		}
+		t.entries = slices.Delete(t.entries, i, i+1)
+		if keep {
+			t.kept--
+		}
+		if i < t.offset {
+			t.offset--
+		}
+		return
+	}
 }
 
 // newer reports whether a is shown above b.
@@ -152,14 +220,30 @@ func (t *timeline) line(e entry) string {
 	if node == "" {
 		node = "VIP"
 	}
-	text := s.levelStyle(e.level).Render(e.text)
+	head := s.Time.Render(t.c.stamp(e.at)) + " " + s.NodeName.Render(fmt.Sprintf("%-*s", t.nameW, node)) + " "
+	// A folded line's count and last time are what changes: the text
+	// gives way to them, after the last time's milliseconds.
+	var tail string
+	if e.count > 1 {
+		tail = fmt.Sprintf(" ×%d, last %s", e.count, t.c.stamp(e.last))
+		if ansi.StringWidth(head)+ansi.StringWidth(e.text)+ansi.StringWidth(tail) > t.width {
+			tail = fmt.Sprintf(" ×%d, last %s", e.count, t.c.clock(e.last))
+		}
+		tail = s.Muted.Render(tail)
+	}
+	room := max(t.width-ansi.StringWidth(head)-ansi.StringWidth(tail), 1)
+	text := e.text
+	if ansi.StringWidth(text) > room {
+		text = ansi.Truncate(text, room, "…")
+	}
+	lv := s.levelStyle(e.level)
+	styled := lv.Render(text)
 	if e.role != "" {
 		// Colour the state entered: "VI_1 BACKUP -> MASTER: reason".
 		arrow := "-> " + string(e.role)
-		if before, after, ok := strings.Cut(e.text, arrow); ok {
-			lv := s.levelStyle(e.level)
-			text = lv.Render(before+"-> ") + s.Role(e.role).Render(string(e.role)) + lv.Render(after)
+		if before, after, ok := strings.Cut(text, arrow); ok {
+			styled = lv.Render(before+"-> ") + s.Role(e.role).Render(string(e.role)) + lv.Render(after)
 		}
 	}
-	return s.Time.Render(t.c.stamp(e.at)) + " " + s.NodeName.Render(fmt.Sprintf("%-*s", t.nameW, node)) + " " + text
+	return head + styled + tail
 }

@@ -98,6 +98,9 @@ func (l *vipLane) nodesLine() string {
 		what = s.Warn.Render(l.joinNames(h.claims) + " MASTER, VIP not yet confirmed")
 	case len(h.unknown) == len(l.nodes):
 		what = s.Muted.Render("no node reachable")
+	case len(h.unknown) > 0:
+		// The unknown node may hold it: claim nothing about it.
+		what = s.Warn.Render("held by no node known")
 	default:
 		what = s.Bad.Render("held by no node")
 	}
@@ -125,12 +128,12 @@ func (l *vipLane) probeLine() string {
 	var parts []string
 	if sum.last.OK {
 		who := sum.last.Backend
-		if who == "" {
-			who = "?"
-		}
 		part := s.NodeName.Render(who) + " answers"
+		if who == "" {
+			part = "answered (node unknown)"
+		}
 		h := l.holding()
-		if len(h.holders) == 1 && h.holders[0] != who {
+		if len(h.holders) == 1 && who != "" && h.holders[0] != who {
 			part += s.Warn.Render(" but " + h.holders[0] + " holds it (stale ARP?)")
 		}
 		parts = append(parts, part)
@@ -161,11 +164,12 @@ func (l *vipLane) probeLine() string {
 	return l.truncate(head + strings.Join(parts, s.Muted.Render(" · ")))
 }
 
-// banners are the red lines across the screen: one per instance in split
-// brain or without a master.
-func banners(c *common, nodes []*nodeState, width int) []string {
+// banners are the lines across the screen: one per instance in split brain
+// or without a master, one per stranger, one per VIP list mismatch, and the
+// configuration check's.
+func banners(c *common, p *pairView, width int) []string {
 	var out []string
-	for _, h := range analyze(nodes) {
+	for _, h := range analyze(p.nodes, p.probe, p.vip) {
 		var text string
 		st := c.styles.SplitBrain
 		switch {
@@ -178,6 +182,11 @@ func banners(c *common, nodes []*nodeState, width int) []string {
 			continue
 		}
 		out = append(out, st.Width(width).Render(ansi.Truncate(text, max(width-2, 1), "…")))
+	}
+	out = append(out, strangerBanners(c, p, width)...)
+	out = append(out, mismatchBanners(c, p, width)...)
+	if b, ok := checkBanner(c, p, width); ok {
+		out = append(out, b)
 	}
 	return out
 }
@@ -193,15 +202,13 @@ func (h instanceHealth) splitText() string {
 	vips := strings.Join(stripMasks(h.vips), " ")
 	var why []string
 	switch {
-	case len(h.masters) > 1 && slices.Equal(h.masters, h.holders):
+	case len(h.holders) > 1 && slices.Equal(h.masters, h.holders):
 		why = append(why, both(h.masters)+" MASTER and holding "+vips)
-	default:
-		if len(h.masters) > 1 {
-			why = append(why, both(h.masters)+" MASTER")
-		}
-		if len(h.holders) > 1 {
-			why = append(why, both(h.holders)+" hold "+vips)
-		}
+	case len(h.holders) > 1:
+		why = append(why, both(h.holders)+" hold "+vips)
+	}
+	if len(why) == 0 && len(h.answering) > 1 {
+		why = append(why, "the VIP answers from "+strings.Join(h.answering, " and ")+" in turn")
 	}
 	return fmt.Sprintf("SPLIT BRAIN %s: %s", h.name, strings.Join(why, "; "))
 }

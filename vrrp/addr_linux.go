@@ -12,8 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LinkAddresser is an Addresser that adds and removes IPv4 addresses on one
-// interface over rtnetlink, as `ip addr add/del` does.
+// LinkAddresser is an Addresser that adds and removes IPv4 and IPv6
+// addresses on one interface over rtnetlink, as `ip addr add/del` does.
+// IPv6 VIPs are added with nodad, as keepalived adds them: usable at once,
+// not "tentative" for the second of duplicate address detection (the peer
+// that held the VIP a moment ago would fail it).
 //
 // Its netlink socket belongs to the network namespace where NewAddresser was
 // called, whatever goroutine uses it later. The interface is remembered by
@@ -81,8 +84,12 @@ func (a *LinkAddresser) RemoveAddress(p netip.Prefix) error {
 
 // HasAddress reports whether p (address and prefix length) is on the interface.
 func (a *LinkAddresser) HasAddress(p netip.Prefix) (bool, error) {
-	if !p.Addr().Is4() {
-		return false, fmt.Errorf("failed to look for %s on %q: not an IPv4 prefix", p, a.ifname)
+	if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+		return false, fmt.Errorf("failed to look for %s on %q: not a plain IPv4 or IPv6 prefix", p, a.ifname)
+	}
+	family := uint8(unix.AF_INET)
+	if p.Addr().Is6() {
+		family = unix.AF_INET6
 	}
 	// The kernel ignores dump filters unless strict checking is on, so
 	// filter here.
@@ -91,7 +98,7 @@ func (a *LinkAddresser) HasAddress(p netip.Prefix) (bool, error) {
 		return false, fmt.Errorf("failed to list addresses of %q: %w", a.ifname, err)
 	}
 	for _, m := range msgs {
-		if m.Index != a.ifindex || m.Family != unix.AF_INET || int(m.PrefixLength) != p.Bits() || m.Attributes == nil {
+		if m.Index != a.ifindex || m.Family != family || int(m.PrefixLength) != p.Bits() || m.Attributes == nil {
 			continue
 		}
 		ip := m.Attributes.Local
@@ -109,10 +116,25 @@ func (a *LinkAddresser) HasAddress(p netip.Prefix) (bool, error) {
 func (a *LinkAddresser) Close() error { return a.c.Close() }
 
 func (a *LinkAddresser) message(p netip.Prefix) (*rtnetlink.AddressMessage, error) {
-	if !p.IsValid() || !p.Addr().Is4() {
-		return nil, fmt.Errorf("invalid IPv4 prefix %s for %q", p, a.ifname)
+	if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+		return nil, fmt.Errorf("invalid IPv4 or IPv6 prefix %s for %q", p, a.ifname)
 	}
 	ip := net.IP(p.Addr().AsSlice())
+	if p.Addr().Is6() {
+		// IFA_ADDRESS alone: with IFA_LOCAL too the kernel reads a
+		// point-to-point peer.
+		return &rtnetlink.AddressMessage{
+			Family:       unix.AF_INET6,
+			PrefixLength: uint8(p.Bits()),
+			Flags:        unix.IFA_F_NODAD,
+			Scope:        unix.RT_SCOPE_UNIVERSE,
+			Index:        a.ifindex,
+			Attributes: &rtnetlink.AddressAttributes{
+				Address: ip,
+				Flags:   unix.IFA_F_NODAD,
+			},
+		}, nil
+	}
 	return &rtnetlink.AddressMessage{
 		Family:       unix.AF_INET,
 		PrefixLength: uint8(p.Bits()),

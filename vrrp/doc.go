@@ -1,5 +1,6 @@
-// Package vrrp is an embeddable VRRP router for IPv4: version 2 (RFC 3768)
-// and version 3 (RFC 5798) advertisements, the state machine of RFC 5798
+// Package vrrp is an embeddable VRRP router: version 2 (RFC 3768) and
+// version 3 (RFC 5798) advertisements over IPv4, version 3 over IPv6 (to
+// ff02::12 from the link-local address), the state machine of RFC 5798
 // section 6.4 with keepalived's extensions, and the Linux pieces that put it
 // on a real interface. It speaks keepalived's dialect on the wire, so a
 // router built on it can pair with a keepalived one.
@@ -11,9 +12,13 @@
 // in memory:
 //
 //   - Conn sends and receives advertisements (Listen opens a raw socket on
-//     Linux; vrrptest.Network is an in-memory segment);
-//   - Addresser adds and removes the virtual addresses (NewAddresser);
-//   - Announcer sends gratuitous ARP for them (NewAnnouncer).
+//     Linux, of one family, with a kernel filter on VRIDs; a Mux shares one
+//     among the instances of an interface; vrrptest.Network is an
+//     in-memory segment);
+//   - Addresser adds and removes the virtual addresses (NewAddresser;
+//     IPv6 ones with nodad);
+//   - Announcer sends gratuitous ARP for them, or for IPv6 unsolicited
+//     neighbour advertisements with Override (NewAnnouncer).
 //
 // NewInstance checks the Config and starts nothing; Run runs the protocol
 // until its context ends, then shuts down as RFC 5798 says: a master sends a

@@ -8,18 +8,20 @@ type DropReason uint8
 
 const (
 	DropNone      DropReason = iota
-	DropShort                // shorter than its header or its address list
+	DropShort                // shorter than its header or its address list (a short list)
 	DropLength               // length inconsistent with Count IP Addrs
 	DropVersion              // version not 2 or 3, or not the configured one
 	DropType                 // type not 1 (ADVERTISEMENT)
 	DropChecksum             // checksum mismatch
 	DropAddrCount            // Count IP Addrs is zero
-	DropTTL                  // IP TTL is not 255
+	DropTTL                  // IPv4 TTL or IPv6 hop limit is not 255
 	DropAuth                 // v2 authentication type or password mismatch
 	DropVRID                 // a VRID this router does not serve
 	DropInterval             // v2 advertisement interval differs from ours
 	DropPeer                 // unicast mode: source is not a configured peer
 	DropOwn                  // our own advertisement looped back
+	DropSource               // IPv6 multicast advert whose source is not link-local
+	DropFamily               // address list of the other family, or src and dst of different families
 	numDropReasons
 )
 
@@ -37,6 +39,8 @@ var dropNames = [numDropReasons]string{
 	DropInterval:  "advert_interval_err",
 	DropPeer:      "unknown_peer",
 	DropOwn:       "own_advert",
+	DropSource:    "src_not_link_local",
+	DropFamily:    "addr_family_err",
 }
 
 // String returns the counter name of r.
@@ -82,4 +86,6 @@ var (
 	ErrInterval  = &DropError{DropInterval}
 	ErrPeer      = &DropError{DropPeer}
 	ErrOwn       = &DropError{DropOwn}
+	ErrSource    = &DropError{DropSource}
+	ErrFamily    = &DropError{DropFamily}
 )

@@ -36,12 +36,14 @@ func (t timerID) String() string {
 type inputKind uint8
 
 const (
-	inStartup  inputKind = iota // the Startup event
-	inAdvert                    // an accepted ADVERTISEMENT
-	inTimer                     // a deadline passed
-	inShutdown                  // the Shutdown event
-	inFault                     // enter FAULT (keepalived)
-	inResume                    // leave FAULT
+	inStartup    inputKind = iota // the Startup event
+	inAdvert                      // an accepted ADVERTISEMENT
+	inTimer                       // a deadline passed
+	inShutdown                    // the Shutdown event
+	inFault                       // enter FAULT (keepalived)
+	inResume                      // leave FAULT
+	inSyncMaster                  // a sync group member became MASTER: BACKUP takes over now
+	inSyncBackup                  // a sync group member became BACKUP: MASTER steps down
 )
 
 // An input is one event for the state machine.
@@ -53,8 +55,10 @@ type input struct {
 	priority uint8
 	interval time.Duration
 	timer    timerID // inTimer
-	reason   string  // inFault
-	held     bool    // inStartup: some virtual address is already on the interface
+	reason   string  // inFault, inSyncMaster, inSyncBackup
+	// inStartup: some virtual address is already on the interface;
+	// inTimer for Master_Down_Timer: the sync group holds us BACKUP.
+	held bool
 }
 
 type actionKind uint8
@@ -123,10 +127,29 @@ func SkewTime(priority uint8, interval time.Duration) time.Duration {
 
 // MasterDownInterval is RFC 5798's Master_Down_Interval, 3 * interval +
 // Skew_Time: how long a backup waits without adverts before it takes over.
-// For VRRPv2 it is 3 * interval + SkewTime(priority, time.Second).
-// With priority 100 and a 1 s interval it is 3.609375 s.
+// For VRRPv2 it is 3 * interval + SkewTime(priority, time.Second), as
+// Version.MasterDownInterval has it. With priority 100 and a 1 s interval
+// it is 3.609375 s.
 func MasterDownInterval(priority uint8, interval time.Duration) time.Duration {
 	return 3*interval + SkewTime(priority, interval)
+}
+
+// SkewTime is Skew_Time as an instance of version v waits it at this
+// priority and advert interval. RFC 3768 (v2) defines it in whole seconds,
+// (256 - priority) / 256 s, whatever the advert interval, and keepalived
+// does the same; only v3 scales it with the interval. The engine uses
+// it, and so does anything that predicts the engine's failover times.
+func (v Version) SkewTime(priority uint8, interval time.Duration) time.Duration {
+	if v == Version2 {
+		return SkewTime(priority, time.Second)
+	}
+	return SkewTime(priority, interval)
+}
+
+// MasterDownInterval is Master_Down_Interval as an instance of version v
+// computes it: 3 * interval + v.SkewTime(priority, interval).
+func (v Version) MasterDownInterval(priority uint8, interval time.Duration) time.Duration {
+	return 3*interval + v.SkewTime(priority, interval)
 }
 
 // fsm is the state machine. The zero value is not usable; use newFSM.
@@ -143,6 +166,7 @@ type fsm struct {
 	released            bool // the master sent priority 0
 	garpLeft            int  // announcements left in the current burst
 	adopting            bool // BACKUP holding leftover VIPs until a master is heard
+	wantMaster          bool // BACKUP held back by its sync group: Master_Down_Timer expired
 
 	out []action // reused by step: the result is valid until the next step
 }
@@ -166,28 +190,32 @@ func (m *fsm) step(now time.Time, in input) []action {
 	case inAdvert:
 		m.advert(now, in)
 	case inTimer:
-		m.timer(now, in.timer)
+		m.timer(now, in.timer, in.held)
 	case inShutdown:
 		m.shutdown()
 	case inFault:
 		m.fault(in.reason)
 	case inResume:
 		m.resume(now)
+	case inSyncMaster:
+		if m.state == StateBackup {
+			m.becomeMaster(now, in.reason)
+		}
+	case inSyncBackup:
+		m.syncBackup(now, in.reason)
 	}
 	return m.out
 }
 
-// skew is Skew_Time for the configured version. RFC 3768 (v2) defines it in
-// whole seconds, (256 - Priority) / 256 s, whatever the advert interval, and
-// keepalived does the same; only v3 scales it with Master_Adver_Interval.
+// skew is Skew_Time for the configured version, scaled (in v3) by
+// Master_Adver_Interval.
 func (m *fsm) skew() time.Duration {
-	if m.cfg.Version == Version2 {
-		return SkewTime(m.cfg.Priority, time.Second)
-	}
-	return SkewTime(m.cfg.Priority, m.masterAdverInterval)
+	return m.cfg.Version.SkewTime(m.cfg.Priority, m.masterAdverInterval)
 }
 
-func (m *fsm) masterDown() time.Duration { return 3*m.masterAdverInterval + m.skew() }
+func (m *fsm) masterDown() time.Duration {
+	return m.cfg.Version.MasterDownInterval(m.cfg.Priority, m.masterAdverInterval)
+}
 
 func (m *fsm) emit(a action)   { m.out = append(m.out, a) }
 func (m *fsm) send(prio uint8) { m.emit(action{kind: actSend, priority: prio}) }
@@ -199,6 +227,7 @@ func (m *fsm) stop(t timerID) { m.emit(action{kind: actStopTimer, timer: t}) }
 func (m *fsm) transition(to State, reason string) {
 	from := m.state
 	m.state = to
+	m.wantMaster = false
 	var master netip.Addr
 	switch to {
 	case StateMaster:
@@ -328,6 +357,7 @@ func (m *fsm) advert(now time.Time, in input) {
 			return // discard: we will preempt when Master_Down_Timer fires
 		}
 		m.learn(in)
+		m.wantMaster = false // a live master: no need to take over
 		m.set(timerMasterDown, now.Add(m.masterDown()))
 		if m.cfg.Preempt && lower {
 			m.set(timerPreempt, m.preemptAt)
@@ -340,6 +370,12 @@ func (m *fsm) advert(now time.Time, in input) {
 		}
 		higherPrio := in.priority > m.cfg.Priority
 		if higherPrio || in.priority == m.cfg.Priority && in.src.Compare(m.cfg.Primary) > 0 {
+			// Two masters (a healed partition): the one that hears the
+			// other first steps down. One last advert of ours makes the
+			// winner see that there were two and re-announce (below),
+			// so that clients that followed us during the split come
+			// back to it now, not when their neighbour entry expires.
+			m.send(m.cfg.Priority)
 			m.learn(in)
 			m.leaveMaster()
 			m.set(timerMasterDown, now.Add(m.masterDown()))
@@ -370,9 +406,15 @@ func (m *fsm) learn(in input) {
 	}
 }
 
-func (m *fsm) timer(now time.Time, t timerID) {
+func (m *fsm) timer(now time.Time, t timerID, held bool) {
 	switch t {
 	case timerMasterDown:
+		if m.state == StateBackup && held {
+			// A sync group member waits for the others to want it too.
+			m.wantMaster = true
+			m.set(timerMasterDown, now.Add(m.masterDown()))
+			return
+		}
 		if m.state == StateBackup {
 			reason := reasonMasterDown
 			switch {
@@ -441,6 +483,20 @@ func (m *fsm) giveUp() {
 		m.stop(timerPreempt)
 	}
 	m.emit(action{kind: actRemoveVIPs})
+}
+
+// syncBackup steps a master down to BACKUP because another member of its
+// sync group did, as keepalived's vrrp_sync_backup: no priority-0 advert
+// (the peer's group takes over as a group), and a full
+// Master_Down_Interval before this instance may take over again.
+func (m *fsm) syncBackup(now time.Time, reason string) {
+	if m.state != StateMaster {
+		return
+	}
+	m.leaveMaster()
+	m.master, m.masterPrio, m.released = netip.Addr{}, 0, false
+	m.set(timerMasterDown, now.Add(m.masterDown()))
+	m.transition(StateBackup, reason)
 }
 
 // resume leaves FAULT for BACKUP, as after startup: a full

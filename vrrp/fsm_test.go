@@ -304,6 +304,41 @@ func TestFSM(t *testing.T) {
 			state: StateBackup,
 		},
 
+		// keepalived's vrrp_sync_group: a member follows the others.
+		{
+			name:  "sync: a backup takes over when its group does",
+			setup: toBackup,
+			in:    fsmIn{s, input{kind: inSyncMaster, reason: "sync"}},
+			want:  becomeMasterAt(s, 100, StateBackup, "sync"),
+			state: StateMaster,
+		},
+		{
+			name:  "sync: a master steps down without priority 0 when its group does",
+			setup: toMaster,
+			in:    fsmIn{10 * s, input{kind: inSyncBackup, reason: "sync"}},
+			want:  []string{"stop advert", "stop garp", "remove", "set masterDown @13.609375s", "MASTER->BACKUP: sync"},
+			state: StateBackup,
+		},
+		{
+			name:  "sync: a member held by its group waits another Master_Down_Interval",
+			setup: toBackup,
+			in:    fsmIn{mdi, input{kind: inTimer, timer: timerMasterDown, held: true}},
+			want:  []string{"set masterDown @7.21875s"},
+			state: StateBackup,
+		},
+		{
+			name:  "sync: FAULT ignores the group's MASTER",
+			setup: toFault,
+			in:    fsmIn{2 * s, input{kind: inSyncMaster, reason: "sync"}},
+			state: StateFault,
+		},
+		{
+			name:  "sync: a backup ignores the group's BACKUP",
+			setup: toBackup,
+			in:    fsmIn{2 * s, input{kind: inSyncBackup, reason: "sync"}},
+			state: StateBackup,
+		},
+
 		// RFC 5798 6.4.3 Master.
 		{
 			name:  "master: Adver_Timer fires",
@@ -316,7 +351,7 @@ func TestFSM(t *testing.T) {
 			name:  "master: higher priority steps down",
 			setup: toMaster,
 			in:    advertAt(10*s, fsmLow, 150),
-			want: []string{"stop advert", "stop garp", "remove", "set masterDown @13.609375s",
+			want: []string{"send 100", "stop advert", "stop garp", "remove", "set masterDown @13.609375s",
 				"MASTER->BACKUP: higher priority advert [198.51.100.1]"},
 			state: StateBackup,
 		},
@@ -324,7 +359,7 @@ func TestFSM(t *testing.T) {
 			name:  "master: v3 higher priority steps down with its interval",
 			setup: toMaster,
 			in:    advertIntervalAt(10*s, fsmLow, 150, 2*s),
-			want: []string{"stop advert", "stop garp", "remove", "set masterDown @17.21875s",
+			want: []string{"send 100", "stop advert", "stop garp", "remove", "set masterDown @17.21875s",
 				"MASTER->BACKUP: higher priority advert [198.51.100.1]"},
 			state: StateBackup,
 		},
@@ -332,7 +367,7 @@ func TestFSM(t *testing.T) {
 			name:  "master: equal priority from a higher address steps down",
 			setup: toMaster,
 			in:    advertAt(10*s, fsmHigh, 100),
-			want: []string{"stop advert", "stop garp", "remove", "set masterDown @13.609375s",
+			want: []string{"send 100", "stop advert", "stop garp", "remove", "set masterDown @13.609375s",
 				"MASTER->BACKUP: equal priority advert from higher address [198.51.100.3]"},
 			state: StateBackup,
 		},
@@ -539,6 +574,33 @@ func TestFSMTimes(t *testing.T) {
 		}
 		if got := MasterDownInterval(tt.prio, tt.interval); got != tt.mdi {
 			t.Errorf("MasterDownInterval(%d, %v) = %v, want %v", tt.prio, tt.interval, got, tt.mdi)
+		}
+	}
+}
+
+// TestVersionTimes pins the per-version rule that the engine and vipd -t's
+// failover budget share: v2's Skew_Time ignores the advert interval.
+func TestVersionTimes(t *testing.T) {
+	tests := []struct {
+		v        Version
+		prio     uint8
+		interval time.Duration
+		skew     time.Duration
+		mdi      time.Duration
+	}{
+		{Version2, 100, time.Second, 609375 * time.Microsecond, 3609375 * time.Microsecond},
+		{Version2, 100, 3 * time.Second, 609375 * time.Microsecond, 9609375 * time.Microsecond},
+		{Version2, 254, time.Second, 7812500 * time.Nanosecond, 3007812500 * time.Nanosecond},
+		{Version3, 100, time.Second, 609375 * time.Microsecond, 3609375 * time.Microsecond},
+		{Version3, 100, 3 * time.Second, 1828125 * time.Microsecond, 10828125 * time.Microsecond},
+		{Version3, 254, 100 * time.Millisecond, 781250 * time.Nanosecond, 300781250 * time.Nanosecond},
+	}
+	for _, tt := range tests {
+		if got := tt.v.SkewTime(tt.prio, tt.interval); got != tt.skew {
+			t.Errorf("v%d SkewTime(%d, %v) = %v, want %v", tt.v, tt.prio, tt.interval, got, tt.skew)
+		}
+		if got := tt.v.MasterDownInterval(tt.prio, tt.interval); got != tt.mdi {
+			t.Errorf("v%d MasterDownInterval(%d, %v) = %v, want %v", tt.v, tt.prio, tt.interval, got, tt.mdi)
 		}
 	}
 }

@@ -21,6 +21,10 @@ func FuzzAdvertisement(f *testing.F) {
 		_, msg := splitIPv4(f, readWireHex(f, g.file))
 		f.Add(msg) // what keepalived sends, both versions, PASS and none
 	}
+	for _, g := range wireGoldens6 {
+		_, msg := splitIPv6(f, readWireHex(f, g.file))
+		f.Add(msg) // what keepalived sends over IPv6
+	}
 	f.Add([]byte{})                                               // empty: ErrShort before any indexing
 	f.Add(wireSeed[:7])                                           // one byte short of the header
 	f.Add(wireSeed[:8])                                           // header only, count 1: ErrShort, not a slice panic
@@ -37,9 +41,15 @@ func FuzzAdvertisement(f *testing.F) {
 	f.Add(wirePatch(wireSeed, Version2, 0, 0x41))                 // version 4
 	f.Add([]byte{0x45, 0xc0, 0x00, 0x28, 0x00, 0x01, 0x00, 0x00}) // an IPv4 header where the message should be
 	f.Add(wireZeroSum())                                          // checksum 0x0000, which 0xffff also matches
+	f.Add(wireV6)                                                 // IPv6, two addresses
+	f.Add(wireV6[:8+16])                                          // IPv6 list one address short
+	f.Add(append(bytes.Clone(wireV6[:8]), wireV3[8:]...))         // count 2 with IPv4 addresses: the other family's length
+	f.Add(wirePatch(wireV6, 0, 0, 0x21))                          // v2 header on an IPv6 list
 
 	filter := Filter{Version: Version2, VRID: 60, AuthType: AuthSimple, AuthData: wireSeedAuth, Interval: time.Second}
 	info := PacketInfo{Src: wireSrc, Dst: Group, TTL: TTL}
+	filter6 := Filter{Version: Version3, Family: IPv6, VRID: 61}
+	info6 := PacketInfo{Src: wireSrc6, Dst: Group6, TTL: TTL}
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in := bytes.Clone(b)
@@ -48,7 +58,23 @@ func FuzzAdvertisement(f *testing.F) {
 		if !bytes.Equal(b, in) {
 			t.Fatal("UnmarshalBinary modified its input")
 		}
-		fuzzCheck(t, b, &a, err)
+		fuzzCheck(t, b, &a, err, wireSrc, Group)
+
+		// As IPv6: UnmarshalBinary with the family set, Unmarshal and
+		// Filter.Accept given IPv6 addresses.
+		a6 := Advertisement{Family: IPv6}
+		err = a6.UnmarshalBinary(b)
+		if err == nil && a6.Family != IPv6 {
+			t.Fatalf("UnmarshalBinary as IPv6 decoded %v", a6.Family)
+		}
+		fuzzCheck(t, b, &a6, err, wireSrc6, Group6)
+		var fa6 Advertisement
+		if err := filter6.Accept(b, info6, &fa6); err != nil {
+			var de *DropError
+			if !errors.As(err, &de) {
+				t.Fatalf("Filter.Accept over IPv6: %v is not a DropError", err)
+			}
+		}
 
 		var fa Advertisement
 		if err := filter.Accept(b, info, &fa); err != nil {
@@ -66,14 +92,23 @@ func FuzzAdvertisement(f *testing.F) {
 			if errors.Is(err, ErrChecksum) {
 				t.Fatalf("fixed-up checksum rejected: % x", in)
 			}
-			fuzzCheck(t, in, &a, err)
+			fuzzCheck(t, in, &a, err, wireSrc, Group)
+			if v == Version3 {
+				in6 := bytes.Clone(b)
+				binary.BigEndian.PutUint16(in6[6:], Checksum(in6, v, wireSrc6, Group6))
+				err := a.Unmarshal(in6, wireSrc6, Group6)
+				if errors.Is(err, ErrChecksum) {
+					t.Fatalf("fixed-up IPv6 checksum rejected: % x", in6)
+				}
+				fuzzCheck(t, in6, &a, err, wireSrc6, Group6)
+			}
 		}
 	})
 }
 
 // fuzzCheck runs the encode and second decode for a message b that decoded
 // into a with err.
-func fuzzCheck(t *testing.T, b []byte, a *Advertisement, err error) {
+func fuzzCheck(t *testing.T, b []byte, a *Advertisement, err error, src, dst netip.Addr) {
 	t.Helper()
 	if err != nil {
 		var de *DropError
@@ -82,7 +117,7 @@ func fuzzCheck(t *testing.T, b []byte, a *Advertisement, err error) {
 		}
 		return
 	}
-	out, err := a.Append(nil, wireSrc, Group)
+	out, err := a.Append(nil, src, dst)
 	if err != nil {
 		if a.Interval == 0 {
 			return // decodable, deliberately not encodable
@@ -90,12 +125,12 @@ func fuzzCheck(t *testing.T, b []byte, a *Advertisement, err error) {
 		t.Fatalf("Append of %+v from % x: %v", a, b, err)
 	}
 	var a2 Advertisement
-	if err := a2.Unmarshal(out, wireSrc, Group); err != nil {
+	if err := a2.Unmarshal(out, src, dst); err != nil {
 		t.Fatalf("decode of the re-encoded % x: %v", out, err)
 	}
 	a1 := *a
 	a1.Checksum, a2.Checksum = 0, 0 // the input's may be for other addresses, or 0xffff for 0
-	if a1.Version != a2.Version || a1.VRID != a2.VRID || a1.Priority != a2.Priority || a1.Interval != a2.Interval ||
+	if a1.Version != a2.Version || a1.Family != a2.Family || a1.VRID != a2.VRID || a1.Priority != a2.Priority || a1.Interval != a2.Interval ||
 		a1.AuthType != a2.AuthType || a1.AuthData != a2.AuthData || !slices.Equal(a1.Addresses, a2.Addresses) {
 		t.Fatalf("decode, encode, decode disagree:\n first %+v\nsecond %+v", a1, a2)
 	}

@@ -7,9 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"sync"
 
+	"github.com/mdlayher/ndp"
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/bpf"
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv6"
 )
 
 const (
@@ -24,13 +29,22 @@ const (
 
 var ethBroadcast = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 
-// ARPAnnouncer is an Announcer that sends gratuitous ARP on one Ethernet
-// interface through an AF_PACKET socket. Like the other OS types, its socket
-// belongs to the network namespace where it was created.
+// ARPAnnouncer is an Announcer on one Ethernet interface: gratuitous ARP
+// through an AF_PACKET socket for IPv4 addresses, and for IPv6 ones an
+// unsolicited neighbour advertisement (RFC 4861 section 7.2.6) with
+// Override set, from the address to all nodes (ff02::1), as keepalived
+// sends them. Like the other OS types, its sockets belong to the network
+// namespace where it was created. A host without IPv6 gets an Announcer
+// all the same: only its IPv6 announcements fail.
 type ARPAnnouncer struct {
 	c      *packet.Conn
+	ifi    *net.Interface
 	ifname string
 	mac    net.HardwareAddr
+
+	mu     sync.Mutex
+	ndp    *ipv6.PacketConn // nil when it could not be opened
+	ndpErr error            // why not
 }
 
 var _ Announcer = (*ARPAnnouncer)(nil)
@@ -54,12 +68,79 @@ func NewAnnouncer(ifname string) (*ARPAnnouncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open ARP socket on %q: %w", ifname, err)
 	}
-	return &ARPAnnouncer{c: c, ifname: ifname, mac: ifi.HardwareAddr}, nil
+	a := &ARPAnnouncer{c: c, ifi: ifi, ifname: ifname, mac: ifi.HardwareAddr}
+	// Now, not at the first IPv6 announcement: a socket belongs to the
+	// namespace of the thread that opens it.
+	a.ndp, a.ndpErr = listenICMPv6(ifname)
+	return a, nil
+}
+
+// allNodes is ff02::1, where unsolicited neighbour advertisements go.
+var allNodes = netip.MustParseAddr("ff02::1")
+
+// announce6 sends one unsolicited neighbour advertisement for addr.
+func (a *ARPAnnouncer) announce6(addr netip.Addr) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ndp == nil {
+		if a.ndpErr == nil {
+			return fmt.Errorf("failed to announce %s on %q: announcer closed", addr, a.ifname)
+		}
+		return a.ndpErr
+	}
+	na := &ndp.NeighborAdvertisement{
+		Override:      true,
+		TargetAddress: addr,
+		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: a.mac}},
+	}
+	b, err := ndp.MarshalMessage(na)
+	if err != nil {
+		return fmt.Errorf("failed to announce %s on %q: %w", addr, a.ifname, err)
+	}
+	cm := &ipv6.ControlMessage{HopLimit: ndp.HopLimit, Src: addr.AsSlice(), IfIndex: a.ifi.Index}
+	// The zone by index: a name would be looked up in the namespace of
+	// the sending thread, not the socket's.
+	dst := &net.IPAddr{IP: allNodes.AsSlice(), Zone: strconv.Itoa(a.ifi.Index)}
+	if _, err := a.ndp.WriteTo(b, cm, dst); err != nil {
+		return fmt.Errorf("failed to announce %s on %q: %w", addr, a.ifname, err)
+	}
+	return nil
+}
+
+// listenICMPv6 opens the send-only ICMPv6 socket of neighbour
+// advertisements: hop limit 255 (RFC 4861), the checksum filled in by the
+// kernel, and every ICMPv6 type blocked on receipt so that the segment's
+// traffic does not pile up in its queue.
+func listenICMPv6(ifname string) (*ipv6.PacketConn, error) {
+	ic, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
+	if err != nil {
+		return nil, fmt.Errorf("failed to open neighbour discovery socket for %q: %w", ifname, err)
+	}
+	pc := ic.IPv6PacketConn()
+	var f ipv6.ICMPFilter
+	f.SetAll(true)
+	for _, set := range []func() error{
+		func() error { return pc.SetICMPFilter(&f) },
+		func() error { return pc.SetHopLimit(ndp.HopLimit) },
+		func() error { return pc.SetMulticastHopLimit(ndp.HopLimit) },
+		func() error { return pc.SetChecksum(true, 2) },
+		func() error { return pc.SetMulticastLoopback(false) },
+	} {
+		if err := set(); err != nil {
+			_ = pc.Close()
+			return nil, fmt.Errorf("failed to set up neighbour discovery socket for %q: %w", ifname, err)
+		}
+	}
+	return pc, nil
 }
 
 // Announce broadcasts a gratuitous ARP request and a gratuitous ARP reply
-// saying that addr is at this interface's MAC address.
+// saying that addr is at this interface's MAC address, or for an IPv6 addr
+// one unsolicited neighbour advertisement.
 func (a *ARPAnnouncer) Announce(addr netip.Addr) error {
+	if FamilyOf(addr) == IPv6 {
+		return a.announce6(addr.WithZone(""))
+	}
 	if !addr.Is4() {
 		return fmt.Errorf("failed to announce %s on %q: not an IPv4 address", addr, a.ifname)
 	}
@@ -80,8 +161,19 @@ func (a *ARPAnnouncer) Announce(addr netip.Addr) error {
 	return nil
 }
 
-// Close closes the packet socket.
-func (a *ARPAnnouncer) Close() error { return a.c.Close() }
+// Close closes the sockets.
+func (a *ARPAnnouncer) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err := a.c.Close()
+	if a.ndp != nil {
+		if nerr := a.ndp.Close(); err == nil {
+			err = nerr
+		}
+		a.ndp = nil
+	}
+	return err
+}
 
 // garpFrame builds a broadcast Ethernet frame carrying an ARP packet whose
 // sender and target protocol addresses are both addr:

@@ -100,6 +100,22 @@ type Config struct {
 	// crash the network is up; after a reboot nothing is left over.
 	AdoptVIPs bool
 
+	// SyncGate, when set, makes the instance a member of a sync group
+	// (keepalived's vrrp_sync_group). It is asked when Master_Down_Timer
+	// expires in BACKUP: false keeps the instance BACKUP, wanting to be
+	// master (Status.WantMaster), with the timer started again, as
+	// keepalived's vrrp_sync_can_goto_master prefers BACKUP to thrashing
+	// until every member wants to take over. It runs on the instance's own
+	// goroutine: it must not block or call this Instance.
+	SyncGate func() bool
+
+	// StrangerHold is how long, in multicast mode, a stranger (a source
+	// this instance never obeyed, see strangers) must advertise before a
+	// MASTER steps down for it, or a BACKUP follows it while the known
+	// master speaks. 0 obeys strangers at once, as RFC 5798 does, counting
+	// and logging them (Stats.Strangers); vipd uses DefaultStrangerHold.
+	StrangerHold time.Duration
+
 	Logger *slog.Logger // nil: no logging
 }
 
@@ -152,20 +168,30 @@ func (c Config) withDefaults() (Config, error) {
 	default:
 		return c, fmt.Errorf("authentication type %d: want none (0) or PASS (1)", c.AuthType)
 	}
-	if !c.Primary.Is4() || !c.Primary.IsGlobalUnicast() && !c.Primary.IsLinkLocalUnicast() {
-		return c, fmt.Errorf("primary address %v: want a unicast IPv4 address", c.Primary)
+	// One family per instance, the primary address's (RFC 5798 section
+	// 5.2.9: an IPv6 router advertises IPv6 addresses only).
+	fam := FamilyOf(c.Primary)
+	c.Primary = c.Primary.Unmap()
+	switch {
+	case !c.Primary.IsValid() || c.Primary.Zone() != "" || !c.Primary.IsGlobalUnicast() && !c.Primary.IsLinkLocalUnicast():
+		return c, fmt.Errorf("primary address %v: want a unicast address without a zone", c.Primary)
+	case fam == IPv6 && c.Version != Version3:
+		return c, errors.New("VRRP over IPv6 is version 3 only")
+	case fam == IPv6 && len(c.Peers) == 0 && !c.Primary.IsLinkLocalUnicast():
+		// Receivers drop multicast adverts from any other source.
+		return c, fmt.Errorf("primary address %v: VRRP over IPv6 multicast is sent from the link-local address", c.Primary)
 	}
 	if len(c.Addresses) == 0 || len(c.Addresses) > MaxAddresses {
 		return c, fmt.Errorf("%d virtual addresses: want 1 to %d", len(c.Addresses), MaxAddresses)
 	}
 	for _, p := range c.Addresses {
-		if !p.IsValid() || !p.Addr().Is4() {
-			return c, fmt.Errorf("virtual address %v: want an IPv4 prefix", p)
+		if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || FamilyOf(p.Addr()) != fam {
+			return c, fmt.Errorf("virtual address %v: want an %v prefix, the family of the primary address", p, fam)
 		}
 	}
 	for _, p := range c.Peers {
-		if !p.Is4() || p == c.Primary {
-			return c, fmt.Errorf("unicast peer %v: want an IPv4 address other than the primary", p)
+		if !p.IsValid() || p.Zone() != "" || FamilyOf(p) != fam || p.Unmap() == c.Primary {
+			return c, fmt.Errorf("unicast peer %v: want an %v address other than the primary", p, fam)
 		}
 	}
 	switch c.InitialState {
@@ -185,7 +211,7 @@ func (c Config) withDefaults() (Config, error) {
 			return c, errors.New("preempt delay has no meaning with nopreempt")
 		}
 	}
-	if c.PreemptDelay < 0 || c.GARPRepeat < 0 || c.GARPInterval < 0 || c.GARPRefresh < 0 || c.StartupDelay < 0 {
+	if c.PreemptDelay < 0 || c.GARPRepeat < 0 || c.GARPInterval < 0 || c.GARPRefresh < 0 || c.StartupDelay < 0 || c.StrangerHold < 0 {
 		return c, errors.New("negative delay, interval or count")
 	}
 	return c, nil
@@ -209,7 +235,20 @@ type Status struct {
 	MasterPriority              uint8
 	MasterAdverInterval         time.Duration // v3 backups learn it from the master
 	LastAdvert                  time.Time     // when the last accepted advert arrived
-	Stats                       Stats
+	// WantMaster is a sync group member's BACKUP whose Master_Down_Timer
+	// expired while Config.SyncGate held it back.
+	WantMaster bool
+	// Stranger is the last host that sent adverts for our VRID without
+	// being a peer (see Stats.Strangers), and StrangerAt when; zero if none.
+	Stranger   netip.Addr
+	StrangerAt time.Time
+	// MismatchPeer is the last peer whose advert listed other virtual
+	// addresses than ours (see Stats.AddressMismatch), MismatchAddresses
+	// its list, sorted, and MismatchAt when; zero if none.
+	MismatchPeer      netip.Addr
+	MismatchAddresses []netip.Addr
+	MismatchAt        time.Time
+	Stats             Stats
 }
 
 // Stats are an instance's counters since NewInstance.
@@ -228,6 +267,22 @@ type Stats struct {
 	AddressErrors  uint64 // failed AddAddress/RemoveAddress calls
 	AnnounceErrors uint64 // failed Announce calls
 	EventsDropped  uint64 // transitions not delivered because Events was full
+	// Stalls counts protocol timers that fired late enough to say the
+	// process was stopped (SIGSTOP, a frozen VM) and were put off by
+	// StallGrace to read what arrived meanwhile.
+	Stalls uint64
+	// Strangers counts packets from hosts that are not peers: with unicast
+	// peers every DropPeer drop; in multicast mode the adverts of a source
+	// never obeyed (Config.StrangerHold), whether held off or obeyed.
+	Strangers uint64
+	// AddressMismatch counts accepted adverts whose virtual addresses
+	// differ, as a set, from ours (still obeyed, see mismatched).
+	AddressMismatch uint64
+	// KernelDrops is how many packets the kernel dropped from the
+	// socket's full receive buffer before they were read, when the Conn
+	// is a KernelDropper; a socket shared by instances (Mux) counts once
+	// for all of them.
+	KernelDrops uint64
 }
 
 // Drop returns the number of packets dropped for reason r.
@@ -252,6 +307,8 @@ const (
 const (
 	limitSend = int(numDropReasons) + iota
 	limitAnnounce
+	limitStranger
+	limitMismatch
 	numLimits
 )
 
@@ -290,10 +347,19 @@ type Instance struct {
 	adv       Advertisement // the advert we send
 	sendBuf   []byte
 	limits    [numLimits]rateLog
+	strangers strangers
+	stranger  netip.Addr // the last, for Status
+	strangeAt time.Time
+
+	own           []netip.Addr // adv.Addresses as a set, for the reader
+	mismatchPeer  netip.Addr   // the last address mismatch, for Status
+	mismatchAddrs []netip.Addr
+	mismatchAt    time.Time
 }
 
 type command struct {
-	fault  bool // Fault, else Resume
+	fault  bool      // Fault, else Resume
+	sync   inputKind // inSyncMaster or inSyncBackup; overrides fault
 	reason string
 }
 
@@ -304,6 +370,7 @@ type received struct {
 	src      netip.Addr
 	priority uint8
 	interval time.Duration
+	addrs    []netip.Addr // its address set when it differs from ours
 }
 
 type rateLog struct {
@@ -332,6 +399,7 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 		cmdWake: make(chan struct{}, 1),
 		filter: Filter{
 			Version:  cfg.Version,
+			Family:   FamilyOf(cfg.Primary),
 			VRID:     cfg.VRID,
 			AuthType: cfg.AuthType,
 			AuthData: AuthData(cfg.AuthPass),
@@ -359,7 +427,8 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 			Interval: cfg.Interval,
 			AuthType: cfg.AuthType,
 		},
-		sendBuf: make([]byte, 0, maxPacketLen),
+		sendBuf:   make([]byte, 0, maxPacketLen),
+		strangers: strangers{hold: cfg.StrangerHold},
 	}
 	if cfg.AuthType != AuthNone {
 		i.adv.AuthData = AuthData(cfg.AuthPass)
@@ -367,7 +436,10 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 	for _, p := range cfg.Addresses {
 		i.adv.Addresses = append(i.adv.Addresses, p.Addr())
 	}
-	i.dsts = []netip.Addr{Group}
+	i.own = setOf(slices.Clone(i.adv.Addresses))
+	fam := FamilyOf(cfg.Primary)
+	i.adv.Family = fam
+	i.dsts = []netip.Addr{GroupOf(fam)}
 	if len(cfg.Peers) > 0 {
 		i.dsts = cfg.Peers
 	}
@@ -401,6 +473,21 @@ func (i *Instance) Fault(reason string) { i.command(command{fault: true, reason:
 // from a lower-priority master; with NoPreempt it follows whichever master
 // it hears and never takes over from a working one. It does not wait.
 func (i *Instance) Resume() { i.command(command{}) }
+
+// SyncMaster makes a BACKUP take over at once, because another member of
+// its sync group (keepalived's vrrp_sync_group) became MASTER. Other states
+// ignore it. It does not wait.
+func (i *Instance) SyncMaster(reason string) {
+	i.command(command{sync: inSyncMaster, reason: reason})
+}
+
+// SyncBackup makes a MASTER step down to BACKUP, because another member of
+// its sync group did: its VIPs go, with no priority-0 advert (as in
+// keepalived), and it waits a Master_Down_Interval before it may take over
+// again. Other states ignore it. It does not wait.
+func (i *Instance) SyncBackup(reason string) {
+	i.command(command{sync: inSyncBackup, reason: reason})
+}
 
 func (i *Instance) command(c command) {
 	i.cmdMu.Lock()
@@ -439,9 +526,11 @@ func (i *Instance) Run(ctx context.Context) error {
 	// A Fault before Run makes us start in FAULT, not flap through MASTER.
 	var faulted *command
 	for _, c := range i.takeCommands() {
-		if c.fault {
+		switch {
+		case c.sync != 0: // a sync group's step, moot before startup
+		case c.fault:
 			faulted = &c
-		} else {
+		default:
 			faulted = nil
 		}
 	}
@@ -469,9 +558,12 @@ loop:
 		case <-i.cmdWake:
 			now := time.Now()
 			for _, c := range i.takeCommands() {
-				if c.fault {
+				switch {
+				case c.sync != 0:
+					i.step(now, input{kind: c.sync, reason: c.reason})
+				case c.fault:
 					i.step(now, input{kind: inFault, reason: c.reason})
-				} else {
+				default:
 					i.step(now, input{kind: inResume})
 				}
 			}
@@ -530,15 +622,7 @@ func (i *Instance) read(rx chan<- received, stop <-chan struct{}, done chan<- er
 			}
 			return
 		}
-		r := received{src: info.Src.Unmap()}
-		if err := i.filter.Accept(buf[:n], info, &adv); err != nil {
-			r.drop = DropShort // Accept returns only DropErrors
-			if de, ok := err.(*DropError); ok {
-				r.drop = de.Reason
-			}
-		} else {
-			r.priority, r.interval = adv.Priority, adv.Interval
-		}
+		r := i.accept(buf[:n], info, &adv)
 		select {
 		case rx <- r:
 		case <-stop:
@@ -548,14 +632,41 @@ func (i *Instance) read(rx chan<- received, stop <-chan struct{}, done chan<- er
 	}
 }
 
+// accept checks and decodes one packet into adv and returns what the loop
+// needs of it. It allocates only for an address mismatch.
+func (i *Instance) accept(b []byte, info PacketInfo, adv *Advertisement) received {
+	r := received{src: info.Src.Unmap()}
+	if err := i.filter.Accept(b, info, adv); err != nil {
+		r.drop = DropShort // Accept returns only DropErrors
+		if de, ok := err.(*DropError); ok {
+			r.drop = de.Reason
+		}
+		return r
+	}
+	r.priority, r.interval = adv.Priority, adv.Interval
+	if set := setOf(adv.Addresses); !slices.Equal(set, i.own) {
+		r.addrs = slices.Clone(set)
+	}
+	return r
+}
+
 // receive handles one packet from the reader.
 func (i *Instance) receive(now time.Time, r received) {
 	if r.drop != DropNone {
 		i.st.Drops[r.drop]++
+		if r.drop == DropPeer {
+			i.met(now, r.src)
+		}
 		if i.limited(now, int(r.drop)) {
 			i.log.Warn("dropped VRRP packet", "reason", r.drop, "src", r.src)
 		}
 		return
+	}
+	if len(i.cfg.Peers) == 0 && !i.judge(now, r) {
+		return
+	}
+	if r.addrs != nil {
+		i.mismatched(now, r)
 	}
 	i.st.AdvertRcvd++
 	if r.priority == 0 {
@@ -565,6 +676,27 @@ func (i *Instance) receive(now time.Time, r received) {
 	i.step(now, input{kind: inAdvert, src: r.src, priority: r.priority, interval: r.interval})
 }
 
+// judge asks the multicast stranger rule about an accepted advert and says
+// whether the state machine may have it; a stranger's is counted and logged.
+func (i *Instance) judge(now time.Time, r received) bool {
+	v := i.strangers.judge(now, r.src, r.priority, i.m.state, r.priority > i.cfg.Priority, i.m.masterDown())
+	if v == obey {
+		return true
+	}
+	i.met(now, r.src)
+	if i.limited(now, limitStranger) {
+		i.log.Warn("VRRP advert from a host that is not a peer", "src", r.src, "priority", r.priority,
+			"state", i.m.state, "obeyed", v != strangeHeld, "hold", i.cfg.StrangerHold)
+	}
+	return v != strangeHeld
+}
+
+// met records a packet from a stranger.
+func (i *Instance) met(now time.Time, src netip.Addr) {
+	i.st.Strangers++
+	i.stranger, i.strangeAt = src, now
+}
+
 // fire handles every deadline that has passed, earliest first.
 func (i *Instance) fire(now time.Time) {
 	for range 2 * numTimers { // each handler sets its timer in the future
@@ -572,16 +704,63 @@ func (i *Instance) fire(now time.Time) {
 		if !ok || i.deadlines[t].After(now) {
 			return
 		}
+		if late := now.Sub(i.deadlines[t]); i.stalled(t, late) {
+			// Adverts that came while we were stopped wait in the
+			// socket: read them before acting on a timer that they may
+			// have reset, or a resumed backup takes over from a live
+			// master (and a resumed master advertises over a newer one)
+			// and announces itself to the clients.
+			i.st.Stalls++
+			i.log.Info("VRRP timer fired late: the process was stalled; reading queued adverts first",
+				"timer", t, "late", late.Round(time.Millisecond), "grace", StallGrace)
+			i.deadlines[t] = now.Add(StallGrace)
+			continue
+		}
 		i.deadlines[t] = time.Time{}
 		switch t {
 		case timerReconcile:
 			i.reconcile(now)
 		case timerLogFlush:
 			i.flushLogs(now)
+		case timerMasterDown:
+			in := input{kind: inTimer, timer: t}
+			if i.cfg.SyncGate != nil && i.m.state == StateBackup {
+				in.held = !i.cfg.SyncGate()
+			}
+			i.step(now, in)
+			if in.held {
+				i.publish() // at once: the next member to ask reads it
+				// Members whose timers expire together each ask while
+				// the other's wish is not yet visible, and both would
+				// wait another Master_Down_Interval, again together.
+				// Asked again now that ours is published, the later of
+				// them sees the other's and takes the group over.
+				if i.m.state == StateBackup && i.cfg.SyncGate() {
+					i.step(now, input{kind: inTimer, timer: t})
+				}
+			}
 		default:
 			i.step(now, input{kind: inTimer, timer: t})
 		}
 	}
+}
+
+// StallGrace is how long a protocol timer that fired late from a stall
+// waits for the adverts queued meanwhile: the socket's backlog reaches the
+// instance in well under a millisecond once the process runs again.
+const StallGrace = 10 * time.Millisecond
+
+// stalled says whether timer t firing late by late means the process was
+// stopped: a quarter of the advert interval is beyond any scheduling delay
+// of a running process here, yet well within the interval, so a stall ends
+// before a backup that was stopped with the master alive can take over.
+// Only the timers that claim mastership matter: Master_Down_Timer in
+// BACKUP, Adver_Timer in MASTER.
+func (i *Instance) stalled(t timerID, late time.Duration) bool {
+	if late <= i.cfg.Interval/4 {
+		return false
+	}
+	return t == timerMasterDown && i.m.state == StateBackup || t == timerAdvert && i.m.state == StateMaster
 }
 
 func (i *Instance) earliest() (timerID, bool) {
@@ -769,6 +948,11 @@ func (i *Instance) flushLogs(now time.Time) {
 			i.log.Warn("failed to send VRRP advertisements", "count", l.suppressed, "total", i.st.SendErrors, "period", logEvery)
 		case key == limitAnnounce:
 			i.log.Warn("failed to announce virtual addresses", "count", l.suppressed, "total", i.st.AnnounceErrors, "period", logEvery)
+		case key == limitStranger:
+			i.log.Warn("VRRP adverts from a host that is not a peer", "src", i.stranger, "count", l.suppressed, "total", i.st.Strangers, "period", logEvery)
+		case key == limitMismatch:
+			i.log.Warn("VRRP adverts with other virtual addresses than ours", "src", i.mismatchPeer, "addresses", i.mismatchAddrs,
+				"ours", i.own, "count", l.suppressed, "total", i.st.AddressMismatch, "period", logEvery)
 		}
 		l.last, l.suppressed = now, 0
 	}
@@ -787,6 +971,12 @@ func (i *Instance) publish() {
 	if s.State == StateBackup || s.State == StateMaster {
 		s.EffectivePriority = i.cfg.Priority
 		s.Master, s.MasterPriority = i.m.master, i.m.masterPrio
+	}
+	s.WantMaster = i.m.wantMaster
+	s.Stranger, s.StrangerAt = i.stranger, i.strangeAt
+	s.MismatchPeer, s.MismatchAddresses, s.MismatchAt = i.mismatchPeer, i.mismatchAddrs, i.mismatchAt
+	if kd, ok := i.conn.(KernelDropper); ok {
+		s.Stats.KernelDrops = kd.KernelDrops()
 	}
 	i.mu.Lock()
 	i.status = s

@@ -244,7 +244,15 @@ func TestInstanceConfig(t *testing.T) {
 		{"PASS without password", func(c *Config) { c.AuthType = AuthSimple }, "password"},
 		{"auth type 2 (AH)", func(c *Config) { c.AuthType = 2 }, "authentication type"},
 		{"no primary", func(c *Config) { c.Primary = netip.Addr{} }, "primary"},
-		{"IPv6 primary", func(c *Config) { c.Primary = netip.MustParseAddr("2001:db8::1") }, "primary"},
+		{"IPv6 primary with v2", func(c *Config) { c.Primary = netip.MustParseAddr("fe80::1") }, "version 3"},
+		{"IPv6 global primary, multicast", func(c *Config) {
+			c.Version, c.AuthType, c.AuthPass, c.Primary = Version3, AuthNone, "", netip.MustParseAddr("2001:db8::1")
+			c.Addresses = []netip.Prefix{netip.MustParsePrefix("2001:db8::100/64")}
+		}, "link-local"},
+		{"IPv6 primary, IPv4 VIP", func(c *Config) {
+			c.Version, c.AuthType, c.AuthPass, c.Primary = Version3, AuthNone, "", netip.MustParseAddr("fe80::1")
+		}, "virtual address"},
+		{"IPv6 primary with a zone", func(c *Config) { c.Primary = netip.MustParseAddr("fe80::1%eth0") }, "primary"},
 		{"multicast primary", func(c *Config) { c.Primary = Group }, "primary"},
 		{"no VIP", func(c *Config) { c.Addresses = nil }, "virtual addresses"},
 		{"IPv6 VIP", func(c *Config) { c.Addresses = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")} }, "virtual address"},
@@ -549,10 +557,11 @@ func TestInstanceAllocs(t *testing.T) {
 	rx := make(chan received, 1)
 	n := testing.AllocsPerRun(100, func() {
 		now = now.Add(time.Second)
-		if err := i.filter.Accept(b, info, &dec); err != nil {
-			t.Fatal(err)
+		r := i.accept(b, info, &dec)
+		if r.drop != DropNone || r.addrs != nil {
+			t.Fatalf("accept: drop %v, mismatch %v", r.drop, r.addrs)
 		}
-		rx <- received{src: info.Src, priority: dec.Priority, interval: dec.Interval}
+		rx <- r
 		i.receive(now, <-rx)
 		i.publish()
 		i.arm(timer)
@@ -575,4 +584,82 @@ func TestInstanceAllocs(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%v allocations per rate-limited drop, want 0", n)
 	}
+}
+
+// stallWriter is a log destination that can stop the instance's goroutine
+// in a Write, as SIGSTOP stops the whole process: fake time runs on while
+// it is blocked, and packets queue.
+type stallWriter struct {
+	mu    sync.Mutex
+	block chan struct{}
+}
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	b := w.block
+	w.mu.Unlock()
+	if b != nil {
+		<-b
+	}
+	return len(p), nil
+}
+
+func (w *stallWriter) set(b chan struct{}) {
+	w.mu.Lock()
+	w.block = b
+	w.mu.Unlock()
+}
+
+// A backup stopped past Master_Down_Interval while the master kept
+// advertising must not take over when it runs again: the master's adverts
+// wait in the socket, and its timer, late, waits StallGrace for them. (On
+// resume Run sees the expired timer and the queued adverts at once; a
+// select picks either, so before StallGrace half the rounds took over.)
+func TestInstanceStallResume(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Version, cfg.Interval = Version3, 100*time.Millisecond
+		w := &stallWriter{}
+		cfg.Logger = slog.New(slog.NewTextHandler(w, nil))
+		h := &harness{t: t, conn: newFakeConn(), addr: &fakeAddresser{}, ann: &fakeAnnouncer{}}
+		inst, err := NewInstance(cfg, h.conn, h.addr, h.ann)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.inst = inst
+		h.run()
+		master := Advertisement{Version: Version3, VRID: 60, Priority: 150, Interval: 100 * time.Millisecond, Addresses: []netip.Addr{testVIP.Addr()}}
+		advertise := func(d time.Duration) {
+			for range d / cfg.Interval {
+				h.conn.feed(t, master, testMaster, TTL)
+				time.Sleep(cfg.Interval)
+			}
+		}
+		advertise(time.Second)
+		// On resuming, the loop's select picks the late timer or the
+		// queued advert at random; only the timer's pick is a stall, so
+		// enough rounds that some are (all 40 missing it: 1 in 2^40).
+		const rounds = 40
+		for round := range rounds {
+			b := make(chan struct{})
+			w.set(b)
+			h.conn.feed(t, master, testMaster, 64) // a bad TTL: logged, so the instance stops in the log
+			synctest.Wait()
+			advertise(time.Second) // well past Master_Down_Interval (0.36 s)
+			w.set(nil)
+			close(b)
+			synctest.Wait()
+			if st := h.inst.Status(); st.State != StateBackup || st.Stats.BecomeMaster != 0 {
+				t.Errorf("round %d: resumed backup is %v (became master %d times), want BACKUP", round, st.State, st.Stats.BecomeMaster)
+				break
+			}
+			advertise(logEvery) // the next bad TTL is logged at once again
+		}
+		if st := h.inst.Status(); st.Stats.Stalls == 0 {
+			t.Errorf("stats %+v, want some stalls", st.Stats)
+		}
+		if err := h.stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

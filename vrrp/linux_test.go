@@ -463,3 +463,39 @@ func (c *capture) wait(timeout time.Duration, tries int, again func() error) str
 	c.t.Fatalf("tcpdump saw fewer than 2 frames:\n%s", c.out.String())
 	return ""
 }
+
+// TestLinuxKernelDrops: adverts that overflow a socket's receive buffer
+// before they are read are counted from SO_RXQ_OVFL, once a packet queued
+// after them is read.
+func TestLinuxKernelDrops(t *testing.T) {
+	lab := netns.New(t, netns.Config{Nodes: 2})
+	n1, n2 := lab.Nodes[0], lab.Nodes[1]
+	c1 := listen(t, n1, vrrp.ListenConfig{Source: n1.Addr})
+	c2 := listen(t, n2, vrrp.ListenConfig{Source: n2.Addr, ReceiveBuffer: 1}) // the kernel's minimum
+	const flood = 200
+	for range flood {
+		if err := c1.WriteTo(advert, group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // all delivered, or dropped
+	read := 0
+	b := make([]byte, 1500)
+	_ = c2.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	for ; read <= flood; read++ {
+		if _, _, err := c2.ReadFrom(b); err != nil {
+			break
+		}
+	}
+	if err := c1.WriteTo(advert, group); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAdvert(t, c2, advert, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := c2.KernelDrops()
+	t.Logf("%d adverts sent at once, %d queued and read, %d counted as dropped by the kernel", flood, read, got)
+	if got == 0 || got+uint64(read) != flood {
+		t.Errorf("kernel drops %d with %d of %d read, want the rest", got, read, flood)
+	}
+}

@@ -32,10 +32,57 @@ const (
 	MaxAddresses = 255 // Count IPvX Addrs is one octet
 )
 
-// Group is the IPv4 multicast group of VRRP (224.0.0.18).
-var Group = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+// Group is the IPv4 multicast group of VRRP (224.0.0.18); Group6 the IPv6
+// one (ff02::12, link-local scope, RFC 5798 section 5.1.2.2).
+var (
+	Group  = netip.AddrFrom4([4]byte{224, 0, 0, 18})
+	Group6 = netip.MustParseAddr("ff02::12")
+)
 
-// An Advertisement is a VRRP advertisement, version 2 or 3, for IPv4.
+// Family is the address family an advertisement travels in and carries:
+// a VRRP message does not say which, the IP header that carries it does.
+// The zero value is IPv4.
+type Family uint8
+
+const (
+	IPv4 Family = iota
+	IPv6        // VRRPv3 only (RFC 5798)
+)
+
+// String returns "IPv4" or "IPv6".
+func (f Family) String() string {
+	if f == IPv6 {
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// FamilyOf returns the family of ip: IPv6 for an IPv6 address that is not
+// IPv4-mapped, IPv4 otherwise.
+func FamilyOf(ip netip.Addr) Family {
+	if ip.Is6() && !ip.Is4In6() {
+		return IPv6
+	}
+	return IPv4
+}
+
+// GroupOf returns the multicast group of VRRP in family f.
+func GroupOf(f Family) netip.Addr {
+	if f == IPv6 {
+		return Group6
+	}
+	return Group
+}
+
+func (f Family) addrLen() int {
+	if f == IPv6 {
+		return 16
+	}
+	return 4
+}
+
+// An Advertisement is a VRRP advertisement: version 2 or 3 for IPv4,
+// version 3 for IPv6.
 //
 // Version 2 (RFC 3768):
 //
@@ -62,21 +109,27 @@ var Group = netip.AddrFrom4([4]byte{224, 0, 0, 18})
 //	|                       IPvX Address(es)                        |
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //
+// The addresses are 4 octets each for IPv4 and 16 for IPv6.
+//
 // A version 2 message always carries the 8 octets of Authentication Data,
 // zeros with AuthNone: keepalived sends them and drops a message without
 // them (captured in testdata/keepalived-v2-noauth.hex). The v2 checksum
-// covers the message alone; the v3 checksum also covers an IPv4
+// covers the message alone; the v3 checksum also covers the IPv4 or IPv6
 // pseudo-header (RFC 5798 section 5.2.8), so only Append and Unmarshal,
 // which are given the IP addresses, handle it.
 type Advertisement struct {
-	Version  Version
+	Version Version
+	// Family says how Addresses go on the wire. Unmarshal sets it from the
+	// packet's addresses; UnmarshalBinary, which is not given them, reads
+	// it: set it to IPv6 before decoding an IPv6 message.
+	Family   Family
 	VRID     uint8
 	Priority uint8
 	// Interval is the advertisement interval: whole seconds in version 2,
 	// centiseconds (12 bits, at most 40.95 s) in version 3.
 	Interval time.Duration
-	// Addresses are the virtual IPv4 addresses. Decoding reuses the slice's
-	// backing array, so a receive loop does not allocate.
+	// Addresses are the virtual addresses, all of Family. Decoding reuses
+	// the slice's backing array, so a receive loop does not allocate.
 	Addresses []netip.Addr
 	AuthType  AuthType // version 2 only
 	AuthData  [8]byte  // version 2 only, zero-padded
@@ -98,7 +151,7 @@ var errInvalid = errors.New("invalid advertisement")
 
 // MarshalBinary encodes a as a VRRP message.
 //
-// A version 3 message gets checksum 0: its checksum covers the IPv4
+// A version 3 message gets checksum 0: its checksum covers the IP
 // pseudo-header, which MarshalBinary does not know. Use Append to send one.
 func (a *Advertisement) MarshalBinary() ([]byte, error) {
 	n, iv, err := a.check()
@@ -110,18 +163,19 @@ func (a *Advertisement) MarshalBinary() ([]byte, error) {
 }
 
 // Append appends the encoded message to b with the right checksum for either
-// version; src and dst are the IPv4 source and destination of the packet
-// that will carry it (version 3 only, ignored for version 2). It does not
-// allocate when cap(b) has room for the message. On error b is returned
-// unchanged.
+// version; src and dst are the source and destination of the packet that
+// will carry it, of a.Family (version 3 only, ignored for version 2). It
+// does not allocate when cap(b) has room for the message. On error b is
+// returned unchanged.
 func (a *Advertisement) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	_, iv, err := a.check()
 	if err != nil {
 		return b, err
 	}
 	if a.Version == Version3 {
-		if src, dst = src.Unmap(), dst.Unmap(); !src.Is4() || !dst.Is4() {
-			return b, fmt.Errorf("failed to encode VRRPv3 advertisement from %v to %v: the checksum needs IPv4 addresses: %w", src, dst, errInvalid)
+		src, dst = src.Unmap().WithZone(""), dst.Unmap().WithZone("")
+		if !src.IsValid() || !dst.IsValid() || FamilyOf(src) != a.Family || FamilyOf(dst) != a.Family {
+			return b, fmt.Errorf("failed to encode VRRPv3 advertisement from %v to %v: the checksum needs %v addresses: %w", src, dst, a.Family, errInvalid)
 		}
 	}
 	return a.encode(b, iv, true, src, dst), nil
@@ -136,12 +190,20 @@ func (a *Advertisement) check() (n int, interval uint16, err error) {
 	if len(a.Addresses) == 0 || len(a.Addresses) > MaxAddresses {
 		return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: %d addresses, want 1 to %d: %w", len(a.Addresses), MaxAddresses, errInvalid)
 	}
+	if a.Family != IPv4 && a.Family != IPv6 {
+		return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: family %d: %w", a.Family, errInvalid)
+	}
+	if a.Family == IPv6 && a.Version != Version3 {
+		return 0, 0, fmt.Errorf("failed to encode VRRPv%d advertisement: IPv6 needs version 3: %w", a.Version, errInvalid)
+	}
 	for _, ip := range a.Addresses {
-		if !ip.Is4() {
-			return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: address %v is not IPv4: %w", ip, errInvalid)
+		// A zone or an IPv4-mapped address in an IPv6 list would not
+		// survive the wire: one family, plain addresses.
+		if !ip.IsValid() || ip.Zone() != "" || ip.Is4In6() || FamilyOf(ip) != a.Family {
+			return 0, 0, fmt.Errorf("failed to encode VRRP advertisement: address %v is not a plain %v address: %w", ip, a.Family, errInvalid)
 		}
 	}
-	n = msgLen(a.Version, len(a.Addresses))
+	n = msgLen(a.Version, a.Family, len(a.Addresses))
 	switch a.Version {
 	case Version2:
 		if a.Interval%time.Second != 0 || a.Interval < time.Second || a.Interval > 255*time.Second {
@@ -157,18 +219,18 @@ func (a *Advertisement) check() (n int, interval uint16, err error) {
 	}
 }
 
-// msgLen is the length of a message with n addresses.
-func msgLen(v Version, n int) int {
+// msgLen is the length of a message with n addresses of family f.
+func msgLen(v Version, f Family, n int) int {
 	if v == Version2 {
-		return headerLen + 4*n + authLen
+		return headerLen + f.addrLen()*n + authLen
 	}
-	return headerLen + 4*n
+	return headerLen + f.addrLen()*n
 }
 
 // encode appends the checked a to b, with the checksum if sum is set.
 func (a *Advertisement) encode(b []byte, interval uint16, sum bool, src, dst netip.Addr) []byte {
 	start := len(b)
-	b = slices.Grow(b, msgLen(a.Version, len(a.Addresses)))
+	b = slices.Grow(b, msgLen(a.Version, a.Family, len(a.Addresses)))
 	b = append(b, byte(a.Version)<<4|typeAdvert, a.VRID, a.Priority, byte(len(a.Addresses)))
 	if a.Version == Version2 {
 		b = append(b, byte(a.AuthType), byte(interval))
@@ -177,8 +239,13 @@ func (a *Advertisement) encode(b []byte, interval uint16, sum bool, src, dst net
 	}
 	b = append(b, 0, 0) // checksum, filled in below
 	for _, ip := range a.Addresses {
-		v4 := ip.As4()
-		b = append(b, v4[:]...)
+		if a.Family == IPv6 {
+			v6 := ip.As16()
+			b = append(b, v6[:]...)
+		} else {
+			v4 := ip.As4()
+			b = append(b, v4[:]...)
+		}
 	}
 	if a.Version == Version2 {
 		if a.AuthType == AuthNone {
@@ -195,12 +262,14 @@ func (a *Advertisement) encode(b []byte, interval uint16, sum bool, src, dst net
 }
 
 // Checksum returns the VRRP checksum of msg, a whole message: the Internet
-// checksum (RFC 1071) of the message, preceded for version 3 by the IPv4
-// pseudo-header of src, dst, zero, protocol 112 and the message length (RFC
-// 5798 section 5.2.8). Version 2 covers the message alone (RFC 3768) and
-// ignores src and dst. The checksum field of msg (octets 6 and 7) is skipped,
-// so it may hold anything: the result is what belongs there. Addresses that
-// are not IPv4 count as 0.0.0.0.
+// checksum (RFC 1071) of the message, preceded for version 3 by the
+// pseudo-header of src and dst (RFC 5798 section 5.2.8): for IPv4 src, dst,
+// zero, protocol 112 and the message length; for IPv6 (when src or dst is
+// an IPv6 address) src, dst, the 32-bit length, three zeros and next header
+// 112 (RFC 8200 section 8.1). Version 2 covers the message alone (RFC 3768)
+// and ignores src and dst. The checksum field of msg (octets 6 and 7) is
+// skipped, so it may hold anything: the result is what belongs there.
+// Invalid addresses count as zeros.
 func Checksum(msg []byte, v Version, src, dst netip.Addr) uint16 {
 	return ^fold(sum(msg, v, src, dst, false))
 }
@@ -211,10 +280,16 @@ func Checksum(msg []byte, v Version, src, dst netip.Addr) uint16 {
 func sum(msg []byte, v Version, src, dst netip.Addr, withField bool) uint64 {
 	var s uint64
 	if v == Version3 {
-		s4, d4 := as4(src), as4(dst)
-		s += uint64(binary.BigEndian.Uint16(s4[0:])) + uint64(binary.BigEndian.Uint16(s4[2:]))
-		s += uint64(binary.BigEndian.Uint16(d4[0:])) + uint64(binary.BigEndian.Uint16(d4[2:]))
-		s += IPProtocol + uint64(uint16(len(msg)))
+		src, dst = src.Unmap(), dst.Unmap()
+		if FamilyOf(src) == IPv6 || FamilyOf(dst) == IPv6 {
+			s6, d6 := as16(src), as16(dst)
+			s += words(s6[:]) + words(d6[:])
+			s += uint64(uint32(len(msg))>>16) + uint64(uint16(len(msg))) + IPProtocol
+		} else {
+			s4, d4 := as4(src), as4(dst)
+			s += words(s4[:]) + words(d4[:])
+			s += IPProtocol + uint64(uint16(len(msg)))
+		}
 	}
 	for i := 0; i+1 < len(msg); i += 2 {
 		if i != 6 || withField {
@@ -223,6 +298,15 @@ func sum(msg []byte, v Version, src, dst netip.Addr, withField bool) uint64 {
 	}
 	if len(msg)%2 == 1 {
 		s += uint64(msg[len(msg)-1]) << 8
+	}
+	return s
+}
+
+// words adds up b, of even length, in 16-bit words.
+func words(b []byte) uint64 {
+	var s uint64
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint64(binary.BigEndian.Uint16(b[i:]))
 	}
 	return s
 }
@@ -242,10 +326,19 @@ func as4(ip netip.Addr) [4]byte {
 	return [4]byte{}
 }
 
+func as16(ip netip.Addr) [16]byte {
+	if !ip.IsValid() {
+		return [16]byte{}
+	}
+	return ip.As16()
+}
+
 // UnmarshalBinary decodes a VRRP message of either version and checks its
 // structure: version, type, a nonzero address count, a length that matches
 // the count exactly, and the version 2 checksum. The version 3 checksum needs
-// the IP addresses: Unmarshal checks it.
+// the IP addresses: Unmarshal checks it. The message does not say its
+// address family: UnmarshalBinary decodes addresses of a.Family (IPv4
+// unless set), and a message of the other family's length is ErrFamily.
 //
 // Trailing octets are an error (ErrLength), as in keepalived 2.2.7, which
 // drops any message whose length is not exactly the one its count implies.
@@ -259,17 +352,26 @@ func as4(ip netip.Addr) [4]byte {
 // a.Addresses' backing array, so decoding into a reused Advertisement does
 // not allocate.
 func (a *Advertisement) UnmarshalBinary(b []byte) error {
-	return a.decode(b, false, netip.Addr{}, netip.Addr{})
+	return a.decode(b, a.Family, false, netip.Addr{}, netip.Addr{})
 }
 
 // Unmarshal is UnmarshalBinary plus the version 3 checksum, which covers the
-// IPv4 source and destination of the packet that carried b. A src or dst
-// that is not IPv4 fails the version 3 checksum.
+// source and destination of the packet that carried b. The family is theirs
+// (a.Family is set from it): a src and dst of different families are
+// ErrFamily, and so is a version 2 message over IPv6 (ErrVersion).
 func (a *Advertisement) Unmarshal(b []byte, src, dst netip.Addr) error {
-	return a.decode(b, true, src, dst)
+	src, dst = src.Unmap().WithZone(""), dst.Unmap().WithZone("")
+	f := FamilyOf(src)
+	if src.IsValid() && dst.IsValid() && FamilyOf(dst) != f {
+		return ErrFamily
+	}
+	if !src.IsValid() {
+		f = FamilyOf(dst)
+	}
+	return a.decode(b, f, true, src, dst)
 }
 
-func (a *Advertisement) decode(b []byte, pseudo bool, src, dst netip.Addr) error {
+func (a *Advertisement) decode(b []byte, f Family, pseudo bool, src, dst netip.Addr) error {
 	if len(b) < headerLen {
 		return ErrShort
 	}
@@ -280,14 +382,29 @@ func (a *Advertisement) decode(b []byte, pseudo bool, src, dst netip.Addr) error
 	if b[0]&0x0f != typeAdvert {
 		return ErrType
 	}
+	if f != IPv4 && f != IPv6 {
+		return ErrFamily
+	}
+	if f == IPv6 && v == Version2 {
+		return ErrVersion // RFC 3768 is IPv4 only
+	}
 	count := int(b[3])
 	if count == 0 {
 		return ErrAddrCount
 	}
-	if len(b) < headerLen+4*count {
+	// A list of the other family's length: IPv4 addresses in an IPv6
+	// packet, or IPv6 ones in an IPv4 packet.
+	other := IPv6
+	if f == IPv6 {
+		other = IPv4
+	}
+	if v == Version3 && len(b) == msgLen(v, other, count) {
+		return ErrFamily
+	}
+	if len(b) < headerLen+f.addrLen()*count {
 		return ErrShort
 	}
-	if len(b) != msgLen(v, count) {
+	if len(b) != msgLen(v, f, count) {
 		return ErrLength
 	}
 	switch {
@@ -296,15 +413,24 @@ func (a *Advertisement) decode(b []byte, pseudo bool, src, dst netip.Addr) error
 			return ErrChecksum
 		}
 	case pseudo:
-		if src, dst = src.Unmap(), dst.Unmap(); !src.Is4() || !dst.Is4() {
+		if !src.IsValid() || !dst.IsValid() {
 			return ErrChecksum
 		}
 		if fold(sum(b, v, src, dst, true)) != 0xffff {
 			return ErrChecksum
 		}
 	}
+	if f == IPv6 {
+		// An IPv4-mapped address is an IPv4 address in an IPv6 list.
+		for i := range count {
+			if netip.AddrFrom16([16]byte(b[headerLen+16*i:])).Is4In6() {
+				return ErrFamily
+			}
+		}
+	}
 
 	a.Version = v
+	a.Family = f
 	a.VRID = b[1]
 	a.Priority = b[2]
 	a.Checksum = binary.BigEndian.Uint16(b[6:8])
@@ -322,8 +448,13 @@ func (a *Advertisement) decode(b []byte, pseudo bool, src, dst netip.Addr) error
 	}
 	a.Addresses = a.Addresses[:0]
 	for i := range count {
-		off := headerLen + 4*i
-		a.Addresses = append(a.Addresses, netip.AddrFrom4([4]byte(b[off:off+4])))
+		if f == IPv6 {
+			off := headerLen + 16*i
+			a.Addresses = append(a.Addresses, netip.AddrFrom16([16]byte(b[off:off+16])))
+		} else {
+			off := headerLen + 4*i
+			a.Addresses = append(a.Addresses, netip.AddrFrom4([4]byte(b[off:off+4])))
+		}
 	}
 	return nil
 }

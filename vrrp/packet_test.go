@@ -270,7 +270,7 @@ func TestPacketUnmarshalErrors(t *testing.T) {
 		{name: "v3 other destination", b: wireV3, src: wireSrc, dst: wirePeer, want: ErrChecksum, v3sum: true},
 		{name: "v3 other source", b: wireV3, src: wirePeer, dst: Group, want: ErrChecksum, v3sum: true},
 		{name: "v3 no source", b: wireV3, dst: Group, want: ErrChecksum, v3sum: true},
-		{name: "v3 IPv6 source", b: wireV3, src: netip.MustParseAddr("2001:db8::1"), dst: Group, want: ErrChecksum, v3sum: true},
+		{name: "v3 IPv6 source, IPv4 destination", b: wireV3, src: netip.MustParseAddr("2001:db8::1"), dst: Group, want: ErrFamily, v3sum: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

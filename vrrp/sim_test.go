@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -516,20 +517,19 @@ func TestSimPartition(t *testing.T) {
 		if end := p[len(p)-1][1]; end.Sub(healed) > v.interval {
 			t.Errorf("two masters until %v after healing, want within one interval %v", end.Sub(healed), v.interval)
 		}
-		// If the surviving master heard another master (the highest hears
-		// only lower adverts), it announced again for the clients that
-		// followed the other one.
+		// The surviving master heard another master, even when the others
+		// heard it first (each sends one last advert as it steps down),
+		// and announced again for the clients that followed them.
 		var after int
 		for _, a := range s.routers[0].host.Announcer().Announcements() {
 			if !a.Time.Before(healed) {
 				after++
 			}
 		}
-		heard := s.routers[0].inst.Status().Stats.AdvertRcvd > rcvd
-		if heard && after == 0 {
-			t.Errorf("the surviving master heard another master but sent no gratuitous ARP after healing")
+		if s.routers[0].inst.Status().Stats.AdvertRcvd == rcvd || after == 0 {
+			t.Errorf("after healing the surviving master heard %d adverts and sent %d gratuitous ARPs, want both > 0",
+				s.routers[0].inst.Status().Stats.AdvertRcvd-rcvd, after)
 		}
-		t.Logf("surviving master heard another: %v, GARPs after healing: %d", heard, after)
 	})
 }
 
@@ -964,4 +964,42 @@ func (s *sim) checkChains() {
 			s.t.Errorf("%s run %d: ended in %v", k.r.name, k.run, prev)
 		}
 	}
+}
+
+// Two members of one sync group whose Master_Down_Timers expire at the
+// same moment each ask the gate before the other's wish is published; the
+// barrier makes that certain. The group must still take over, at once
+// rather than an interval later (it failed 1 in ~30 runs of node's
+// TestSyncGroup when the gate was asked only once).
+func TestSimSyncGateSimultaneous(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfgs := []vrrp.Config{
+			{Version: vrrp.Version2, Interval: time.Second, Priority: 100, VRID: 60},
+			{Version: vrrp.Version2, Interval: time.Second, Priority: 100, VRID: 61, Addresses: []netip.Prefix{netip.MustParsePrefix("198.51.100.101/24")}},
+		}
+		var arrived sync.WaitGroup
+		arrived.Add(2)
+		var first [2]sync.Once
+		var insts [2]atomic.Pointer[vrrp.Instance]
+		for i := range cfgs {
+			cfgs[i].SyncGate = func() bool {
+				o := insts[1-i].Load().Status()
+				// The first time, neither answers before both have read.
+				first[i].Do(func() { arrived.Done(); arrived.Wait() })
+				return o.State == vrrp.StateMaster || o.WantMaster
+			}
+		}
+		s := newSim(t, 7, cfgs...)
+		s.startAll()
+		for i, r := range s.routers {
+			insts[i].Store(r.inst)
+		}
+		down := vrrp.MasterDownInterval(100, time.Second)
+		time.Sleep(down + 100*time.Millisecond)
+		// One member passes the gate; the group (node's syncGroup) then
+		// takes the others over with SyncMaster.
+		if ms := s.masters(); len(ms) == 0 {
+			t.Errorf("no member MASTER one Master_Down_Interval after a silent start: the gate held both")
+		}
+	})
 }

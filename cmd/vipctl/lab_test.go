@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -13,8 +15,22 @@ import (
 // `vipctl demo --lab --snapshot` as an operator runs it, without a
 // terminal: the namespace lab with real nginx, sshd and vipd comes up, the
 // console prints the screen once a master answers on the VIP, and
-// everything is gone when it returns.
+// everything is gone when it returns. With --keepalived the same on the
+// seed's pair, keepalived read without an agent.
 func TestDemoLabSnapshot(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"vipd", nil, "watching vipd"},
+		{"keepalived", []string{"--keepalived"}, "watching Keepalived v2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { demoLabSnapshot(t, tt.args, tt.want) })
+	}
+}
+
+func demoLabSnapshot(t *testing.T, args []string, want string) {
 	netns.Require(t)
 	netns.RequireBinary(t, "nginx")
 	netns.RequireBinary(t, "unshare")
@@ -24,12 +40,12 @@ func TestDemoLabSnapshot(t *testing.T) {
 
 	start := time.Now()
 	var stdout, stderr strings.Builder
-	code := run([]string{"demo", "--lab", "--snapshot", "--for", "90s"}, strings.NewReader(""), &stdout, &stderr)
+	code := run(append([]string{"demo", "--lab", "--snapshot", "--for", "90s"}, args...), strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
 	}
 	t.Logf("took %v; stderr:\n%s", time.Since(start).Round(time.Millisecond), stderr.String())
-	for _, w := range []string{"vipctl pair lab", "MASTER", "BACKUP", "VIP   198.51.100.100 VI_1  held by n", "answers"} {
+	for _, w := range []string{"vipctl pair lab", "MASTER", "BACKUP", "VIP   198.51.100.100 VI_1  held by n", "answers", want} {
 		if !strings.Contains(stdout.String(), w) {
 			t.Errorf("the snapshot lacks %q:\n%s", w, stdout.String())
 		}

@@ -120,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	if mln != nil {
-		srv := &http.Server{Handler: d.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: metricsHandler(d, log.With("component", "metrics")), ReadHeaderTimeout: 5 * time.Second}
 		wg.Go(func() {
 			if err := srv.Serve(mln); !errors.Is(err, http.ErrServerClosed) {
 				log.Error("metrics server failed", "err", err)

@@ -289,6 +289,8 @@ vrrp_instance VI_1 {
 					Fault:  []string{"/bin/logger", "fault"},
 					Stop:   []string{"/bin/true"},
 					Any:    []string{"/etc/keepalived/any.sh"},
+					At: map[string]Pos{"notify_master": {"test.conf", 49}, "notify_backup": {"test.conf", 50},
+						"notify_fault": {"test.conf", 51}, "notify_stop": {"test.conf", 52}, "notify": {"test.conf", 53}},
 				}
 				if !reflect.DeepEqual(in.Notify, wantN) {
 					t.Errorf("notify = %+v", in.Notify)
@@ -426,8 +428,9 @@ func TestErrors(t *testing.T) {
 			[]string{`t.conf:12: weight: expected an integer -253..253 [reverse], got "254"`}},
 		{"unquoted script with arguments", "vrrp_script chk {\nscript /bin/check --fast\n}\n" + inst("track_script {\nchk\n}"),
 			[]string{`t.conf:2: script: keepalived would run only "/bin/check" and drop "--fast"; quote the whole command: script "/bin/check --fast"`}},
-		{"unquoted notify with arguments", inst("notify_master /bin/notify master"),
-			[]string{`t.conf:8: notify_master: keepalived would run only "/bin/notify" and drop "master"; quote the whole command: notify_master "/bin/notify master"`}},
+		// notify_master CMD USER GROUP is keepalived's; more words are not.
+		{"unquoted notify with arguments", inst("notify_master /bin/notify to master now"),
+			[]string{`t.conf:8: notify_master: expected "COMMAND" [USER [GROUP]], got 3 words after the command "to" "master" "now"; quote the whole command`}},
 		{"script missing", "vrrp_script chk {\ninterval 1\n}\n" + inst("track_script {\nchk\n}"),
 			[]string{`t.conf:1: vrrp_script chk: script is required (keepalived would drop this vrrp_script)`}},
 		{"script interval fraction", "vrrp_script chk {\nscript /bin/true\ninterval 0.5\n}\n" + inst("track_script {\nchk\n}"),
@@ -459,10 +462,11 @@ func TestErrors(t *testing.T) {
 		{"long line", "! " + strings.Repeat("x", 1021) + "\n", []string{`t.conf:1: line is 1023 bytes long: keepalived reads at most 1022 and would split it`}},
 		{"vrrp_version", "global_defs {\nvrrp_version 4\n}\n", []string{`t.conf:2: vrrp_version: expected an integer 2-3, got "4"`}},
 		{"nginx check without target", "vipd_nginx_check ng {\ninterval 0.5\n}\n" + inst("track_script {\nng\n}"),
-			[]string{`t.conf:1: vipd_nginx_check ng: give url, pidfile or both; there is nothing to check`}},
+			[]string{`t.conf:1: vipd_nginx_check ng: nothing to check: need a url or a pid file`}},
+		// The guard's own rules run on a block the syntax accepted: one
+		// message per mistake.
 		{"nginx check values", "vipd_nginx_check ng {\nurl ftp://x/\npidfile run/nginx.pid\ninterval 0.001\nrestart_deadline 61\nstart_command \"\"\n}\n" + inst("track_script {\nng\n}"),
-			[]string{`t.conf:1: vipd_nginx_check ng: give url, pidfile or both; there is nothing to check`,
-				`t.conf:2: url: expected an http:// or https:// URL with a host, got "ftp://x/"`,
+			[]string{`t.conf:2: url: expected an http:// or https:// URL with a host, got "ftp://x/"`,
 				`t.conf:3: pidfile: expected an absolute path, got "run/nginx.pid"`,
 				`t.conf:4: interval: expected seconds 0.01-3600, got "0.001"`,
 				`t.conf:5: restart_deadline: expected seconds 0-60, got "61"`,
@@ -510,8 +514,13 @@ func TestWarnings(t *testing.T) {
 			[]string{`t.conf:9: priority: given again (first at t.conf:8); the last one counts`}},
 		{"state MASTER without priority", inst("state MASTER"),
 			[]string{`t.conf:8: state MASTER without priority: keepalived makes this node the address owner, priority 255, which always takes the VIP back`}},
+		// One warning per weight, preempting or not: vipd changes no
+		// priority (it was a second, contradicting warning under nopreempt).
 		{"weight under nopreempt", "vrrp_script chk {\nscript /bin/true\nweight -50\n}\n" + inst("nopreempt\ntrack_script {\nchk\n}"),
-			[]string{`t.conf:14: track_script chk: weight -50 under nopreempt moves no VIP: a backup does not take over from a master whose priority dropped; use weight 0 (FAULT) to fail over`}},
+			[]string{`t.conf:14: track_script chk: weight -50: vipd does not change priorities; a failure puts vrrp_instance VI_1 in FAULT, as weight 0 does (a lowered priority would never move the VIP under nopreempt)`}},
+		{"weights, preempting", "vrrp_script chk {\nscript /bin/true\n}\n" + inst("track_script {\nchk weight -4\n}\ntrack_interface {\neth1 weight 10\n}"),
+			[]string{`t.conf:12: track_script chk: weight -4: vipd does not change priorities; a failure puts vrrp_instance VI_1 in FAULT, as weight 0 does (a lowered priority would never move the VIP under nopreempt)`,
+				`t.conf:15: track_interface eth1: weight 10: vipd does not change priorities; the interface going down puts vrrp_instance VI_1 in FAULT, as weight 0 does`}},
 		{"unused script", "vrrp_script chk {\nscript /bin/true\n}\n" + inst(""),
 			[]string{`t.conf:1: vrrp_script chk: not tracked by any vrrp_instance`}},
 		{"unused nginx check, slow timeout", "vipd_nginx_check ng {\nurl http://127.0.0.1/\ninterval 0.2\ntimeout 0.5\n}\n" + inst(""),

@@ -3,10 +3,11 @@ package config
 import (
 	"cmp"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/vipkit/vip/node/guard"
 )
 
 // parse runs the stages: lex (with includes), group into blocks, decode
@@ -25,7 +26,7 @@ func parse(fsys fileSystem, name string, data []byte) (*Config, error) {
 	}
 	nodes := t.end()
 
-	dc := &decoder{d: d, cfg: &Config{},
+	dc := &decoder{d: d, cfg: &Config{}, skipped: l.skipped,
 		scriptSeq: map[string]int{}, scripts: map[string]int{}, checks: map[string]int{}, instances: map[string]int{}}
 	dc.cfg.Global = Global{
 		VRRPVersion:      DefaultVRRPVersion,
@@ -38,6 +39,7 @@ func parse(fsys fileSystem, name string, data []byte) (*Config, error) {
 
 	cfg := dc.cfg
 	cfg.Files = l.files
+	cfg.Sources = l.sources
 	order := map[string]int{}
 	for i, f := range l.files {
 		if _, ok := order[f]; !ok {
@@ -50,10 +52,10 @@ func parse(fsys fileSystem, name string, data []byte) (*Config, error) {
 	slices.SortStableFunc(d.errs, byPlace)
 	slices.SortStableFunc(d.warns, byPlace)
 	if d.moreErrs > 0 {
-		d.errs = append(d.errs, Diagnostic{File: name, Msg: fmt.Sprintf("%d more errors not shown", d.moreErrs)})
+		d.errs = append(d.errs, Diagnostic{File: name, Msg: fmt.Sprintf("%d more errors not shown", d.moreErrs), more: d.moreErrs})
 	}
 	if d.moreWarns > 0 {
-		d.warns = append(d.warns, Diagnostic{File: name, Msg: fmt.Sprintf("%d more warnings not shown", d.moreWarns)})
+		d.warns = append(d.warns, Diagnostic{File: name, Msg: fmt.Sprintf("%d more warnings not shown", d.moreWarns), more: d.moreWarns})
 	}
 	cfg.Warnings = d.warns
 	if len(d.errs) > 0 {
@@ -74,6 +76,20 @@ type decoder struct {
 	instances map[string]int // name -> index in cfg.Instances
 	instSeq   []int          // per instance
 	trackNode [][]*node      // per instance: its track_script entries
+	groupPos  []Pos          // where each sync group member was written, all groups in turn
+	groupSpan []int          // per sync group: the end of its members in groupPos
+	// Per sync group: its track_script entries, track_interface entries
+	// and declaration order.
+	groupTracks [][]*node
+	groupIfs    [][]TrackInterface
+	groupSeq    []int
+	// skipped: the lexer dropped lines it refused (@ROUTER_ID, ...); a
+	// keyword found missing may be on one of them, so saying it is
+	// missing would be false.
+	skipped bool
+	// unsupported maps "BLOCK KEYWORD" of a keepalived keyword vipd
+	// ignores to its warning in d.warns.
+	unsupported map[string]int
 }
 
 func (dc *decoder) findScript(name string) *Script {
@@ -141,6 +157,23 @@ func (dc *decoder) unknown(ctx string, n *node, hs map[string]handler) {
 	}
 	var msg string
 	if keepalivedKeywords[kw] {
+		// Named once: later uses in the same kind of block are listed on
+		// the first one's warning.
+		key := strings.Fields(ctx)[0] + " " + kw
+		if i, ok := dc.unsupported[key]; ok && i < len(dc.d.warns) {
+			w := &dc.d.warns[i]
+			if !strings.HasSuffix(w.Msg, ")") {
+				w.Msg += " (also at "
+			} else {
+				w.Msg = strings.TrimSuffix(w.Msg, ")") + ", "
+			}
+			w.Msg += n.pos.String() + ")"
+			return
+		}
+		if dc.unsupported == nil {
+			dc.unsupported = map[string]int{}
+		}
+		dc.unsupported[key] = len(dc.d.warns)
 		msg = fmt.Sprintf("%s: keepalived keyword not supported by vipd%s; ignored", kw, in)
 	} else {
 		msg = fmt.Sprintf("unknown keyword %q%s; ignored", kw, in)
@@ -148,10 +181,11 @@ func (dc *decoder) unknown(ctx string, n *node, hs map[string]handler) {
 			msg += fmt.Sprintf(" (did you mean %s?)", s)
 		}
 	}
-	if n.hasBlock && ctx != "top level" {
-		// keepalived has no sub-keywords for an unknown keyword: it reads
-		// the block's lines as part of the enclosing block, and its "}"
-		// closes the enclosing block early.
+	if n.hasBlock && ctx != "top level" && !keepalivedKeywords[kw] {
+		// keepalived has no sub-keywords for a keyword it does not know:
+		// it reads the block's lines as part of the enclosing block, and
+		// its "}" closes the enclosing block early. A keyword it knows
+		// (notification_email, virtual_routes, ...) reads its own block.
 		msg += fmt.Sprintf("; keepalived would end %s at this block's \"}\"", ctx)
 	}
 	dc.d.warnf(n.pos, "%s", msg)
@@ -283,6 +317,63 @@ func (dc *decoder) command(n *node) ([]string, bool) {
 	return argv, true
 }
 
+// notifyCommand reads a notify line: "CMD" [USER [GROUP]]. keepalived
+// (notify_script_init) takes the words after the command as the user and
+// group the script runs as, not as arguments.
+func (dc *decoder) notifyCommand(n *node) (NotifyScript, bool) {
+	kw := n.keyword()
+	line, err := splitCommand(n.raw)
+	if err != nil {
+		dc.d.errorf(n.pos, "%s: %v", kw, err)
+		return NotifyScript{}, false
+	}
+	switch {
+	case len(line) < 2:
+		dc.d.errorf(n.pos, "%s: expected a command, got nothing", kw)
+		return NotifyScript{}, false
+	case len(line) > 4:
+		dc.d.errorf(n.pos, "%s: expected \"COMMAND\" [USER [GROUP]], got %d words after the command %s; quote the whole command",
+			kw, len(line)-2, quoteList(line[2:]))
+		return NotifyScript{}, false
+	}
+	argv, err := splitCommand(line[1])
+	if err != nil {
+		dc.d.errorf(n.pos, "%s: %v", kw, err)
+		return NotifyScript{}, false
+	}
+	if len(argv) == 0 || argv[0] == "" {
+		dc.d.errorf(n.pos, "%s: expected a command, got an empty string", kw)
+		return NotifyScript{}, false
+	}
+	ns := NotifyScript{Command: argv, Pos: n.pos}
+	if len(line) > 2 {
+		ns.User = line[2]
+	}
+	if len(line) > 3 {
+		ns.Group = line[3]
+		dc.d.warnf(n.pos, "%s: group %s: vipd runs the script with user %s's own groups, not %s", kw, ns.Group, ns.User, ns.Group)
+	}
+	return ns, true
+}
+
+// shellCommand reports whether keepalived runs argv through /bin/sh -c
+// rather than exec: a command starting "<" then "/" (blanks between
+// allowed) only tests that a file opens (check_script_secure, SC_SYSTEM).
+func shellCommand(argv []string) bool {
+	a := argv[0]
+	return len(a) > 1 && a[0] == '<' && strings.HasPrefix(strings.TrimLeft(a[1:], " \t"), "/")
+}
+
+// shellLine is the line keepalived hands /bin/sh -c (cmd_str): the first
+// word bare, the others in single quotes.
+func shellLine(argv []string) string {
+	q := []string{argv[0]}
+	for _, a := range argv[1:] {
+		q = append(q, "'"+a+"'")
+	}
+	return strings.Join(q, " ")
+}
+
 func quoteList(a []string) string {
 	q := make([]string, len(a))
 	for i, s := range a {
@@ -311,6 +402,7 @@ func (dc *decoder) top(nodes []*node) {
 		"vrrp_script":      {true, dc.script},
 		"vrrp_instance":    {true, dc.instance},
 		"vipd_nginx_check": {true, dc.nginxCheck},
+		"vrrp_sync_group":  {true, dc.syncGroup},
 	}
 	for _, n := range nodes {
 		dc.seq++
@@ -353,6 +445,12 @@ func (dc *decoder) global(n *node) {
 				dc.d.errorf(n.pos, "script_user: expected USER [GROUP], got %d values", len(a))
 			}
 		}},
+		"vrrp_strict": {false, func(n *node) {
+			if dc.none(n) {
+				g.Strict = true
+				dc.d.warnf(n.pos, "vrrp_strict: vipd has no strict mode of its own: it refuses what strict mode would change in an instance (state, authentication, unicast peers), but does not copy its firewall: keepalived in strict mode turns accept mode off and, built with nftables as Debian's 2.2.7 is, drops traffic to the VIPs unless the node is the address owner; vipd's VIPs accept traffic")
+			}
+		}},
 		"enable_script_security": {false, func(n *node) {
 			g.EnableScriptSecurity = dc.none(n)
 		}},
@@ -387,12 +485,24 @@ func (dc *decoder) script(n *node) {
 		dc.d.errorf(n.pos, "vrrp_script %s: the name is taken by vipd_nginx_check at %s", name, prev.Pos)
 		return
 	}
-	s := Script{Name: name, Pos: n.pos, Interval: DefaultScriptInterval, Rise: 1, Fall: 1, given: map[string]Pos{}}
+	s := Script{Name: name, Pos: n.pos, given: map[string]Pos{}}
+	errs := dc.d.count()
 	dc.keywords("vrrp_script "+name, n.block, s.given, map[string]handler{
 		"script": {false, func(n *node) {
-			if argv, ok := dc.command(n); ok {
-				s.Command = argv
+			argv, ok := dc.command(n)
+			if !ok {
+				return
 			}
+			if shellCommand(argv) {
+				line := shellLine(argv)
+				msg := fmt.Sprintf("script %q: keepalived runs a command starting \"</\" with /bin/sh -c, and so does vipd", line)
+				if strings.Contains(line, "/dev/tcp/") || strings.Contains(line, "/dev/udp/") {
+					msg += fmt.Sprintf("; /dev/tcp and /dev/udp are bash's: where /bin/sh is not bash (Debian's is dash) the check always fails. Write script \"/bin/bash -c '%s'\"", line)
+				}
+				dc.d.warnf(n.pos, "%s", msg)
+				argv = []string{"/bin/sh", "-c", line}
+			}
+			s.Command = argv
 		}},
 		"interval": {false, func(n *node) {
 			if v, ok := dc.secondsArg(n, time.Second, 3600*time.Second, true); ok {
@@ -433,14 +543,18 @@ func (dc *decoder) script(n *node) {
 		}},
 	})
 	if len(s.Command) == 0 {
-		if _, given := s.given["script"]; !given {
+		if _, given := s.given["script"]; !given && !dc.skipped {
 			// keepalived drops such a script and then ignores every
 			// track_script that names it.
 			dc.d.errorf(n.pos, "vrrp_script %s: script is required (keepalived would drop this vrrp_script)", name)
 		}
 	}
-	if s.Timeout == 0 {
-		s.Timeout = s.Interval
+	// The guard's defaults and rules, on a block the syntax accepted: one
+	// message per mistake.
+	g := s.Guard().WithDefaults()
+	s.Interval, s.Timeout, s.Rise, s.Fall = g.Interval, g.Timeout, g.Rise, g.Fall
+	if dc.d.count() == errs && (len(s.Command) > 0 || !dc.skipped) {
+		dc.guardErrors(n.pos, "vrrp_script "+name, g.Validate())
 	}
 	dc.scriptSeq[name] = dc.seq
 	dc.scripts[name] = len(dc.cfg.Scripts)
@@ -476,6 +590,20 @@ func nothingOr(a []string) string {
 	return quoteList(a)
 }
 
+// guardErrors reports each of the guard's objections to block, at p.
+func (dc *decoder) guardErrors(p Pos, block string, err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		dc.d.errorf(p, "%s: %v", block, e)
+	}
+}
+
 func (dc *decoder) nginxCheck(n *node) {
 	name, ok := dc.name(n)
 	if !ok {
@@ -489,12 +617,8 @@ func (dc *decoder) nginxCheck(n *node) {
 		dc.d.errorf(n.pos, "vipd_nginx_check %s: the name is taken by vrrp_script at %s", name, prev.Pos)
 		return
 	}
-	c := NginxCheck{
-		Name: name, Pos: n.pos,
-		Interval: DefaultNginxInterval, Rise: 1, Fall: 1,
-		RestartDeadline: DefaultNginxRestartDeadline,
-		given:           map[string]Pos{},
-	}
+	c := NginxCheck{Name: name, Pos: n.pos, given: map[string]Pos{}}
+	errs := dc.d.count()
 	const minPeriod = 10 * time.Millisecond
 	dc.keywords("vipd_nginx_check "+name, n.block, c.given, map[string]handler{
 		"url": {false, func(n *node) {
@@ -502,8 +626,7 @@ func (dc *decoder) nginxCheck(n *node) {
 			if !ok {
 				return
 			}
-			u, err := url.Parse(s)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			if guard.CheckURL(s) != nil {
 				dc.d.errorf(n.pos, "url: expected an http:// or https:// URL with a host, got %q", s)
 				return
 			}
@@ -554,19 +677,17 @@ func (dc *decoder) nginxCheck(n *node) {
 		"restart_deadline": {false, func(n *node) {
 			if v, ok := dc.secondsArg(n, 0, time.Minute, false); ok {
 				c.RestartDeadline = v
+				if v == 0 {
+					c.RestartDeadline = guard.NoRestart
+				}
 			}
 		}},
 	})
-	if c.URL == "" && c.PIDFile == "" {
-		dc.d.errorf(n.pos, "vipd_nginx_check %s: give url, pidfile or both; there is nothing to check", name)
-	}
-	if c.Timeout == 0 {
-		// As the guard does: a probe that takes most of the interval has
-		// failed, and the next one still starts on time.
-		c.Timeout = c.Interval * 3 / 4
-	}
-	if c.StartCommand == nil {
-		c.StartCommand = strings.Fields(DefaultNginxStartCommand)
+	g := c.Guard().WithDefaults()
+	c.Interval, c.Timeout, c.Rise, c.Fall = g.Interval, g.Timeout, g.Rise, g.Fall
+	c.StartCommand, c.RestartDeadline = g.Start, g.RestartDeadline
+	if dc.d.count() == errs {
+		dc.guardErrors(n.pos, "vipd_nginx_check "+name, g.Validate())
 	}
 	if c.Timeout > c.Interval {
 		if p, ok := c.given["timeout"]; ok {

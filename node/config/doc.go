@@ -44,7 +44,18 @@
 //     centiseconds under VRRPv3 (keepalived rounds);
 //   - authentication under VRRPv3, or without a password (keepalived
 //     ignores it);
-//   - a missing include file, a line over 1022 bytes (keepalived splits it).
+//   - a missing include file, a line over 1022 bytes (keepalived splits it);
+//   - a file that starts with a UTF-8 byte-order mark (keepalived drops the
+//     first block);
+//   - under vrrp_strict, what strict mode changes: state MASTER without
+//     being the address owner, authentication, unicast peers, no VIP;
+//   - auth_type AH, which vipd does not speak, before keepalived's own AH
+//     rules;
+//   - a vrrp_sync_group member that does not exist or is in another group.
+//
+// As in keepalived, the words after a notify command are the user and
+// group it runs as (notify_master "CMD" USER [GROUP]), and a vrrp_script
+// command starting "</" runs through /bin/sh -c.
 //
 // An auth_pass longer than 8 characters is truncated to 8, as keepalived
 // does, with a warning.
@@ -55,7 +66,18 @@
 // state BACKUP, advert_int 1 s, vrrp_version 2, VIP prefix /32 (/128 for
 // IPv6), vrrp_script interval 1 s with timeout equal to the interval, rise
 // and fall 1, weight 0, garp_master_delay 5 s and garp_master_repeat 5.
-// virtual_router_id and interface have no default.
+// virtual_router_id and interface have no default. The defaults and rules of
+// vrrp_script and vipd_nginx_check blocks are package guard's, which runs
+// them (ScriptConfig, NginxConfig): the parser fills a block from the
+// guard's WithDefaults and refuses what the guard's Validate refuses.
+//
+// # Weights
+//
+// vipd changes no priority: a failed track_script, or a track_interface
+// going down, puts the instance in FAULT whatever its weight, as weight 0
+// does in keepalived. keepalived would lower the priority instead, which
+// under nopreempt never moves the VIP. A non-zero weight draws a warning,
+// and Explain shows it as ignored.
 //
 // # The nginx guard
 //
@@ -66,8 +88,8 @@
 //	vipd_nginx_check nginx {
 //	    url http://127.0.0.1/        # GET must answer below 500 within timeout (a 4xx is nginx answering)
 //	    pidfile /run/nginx.pid       # the master process must be alive
-//	    interval 0.2                 # seconds between probes, fractions allowed; default 0.2
-//	    timeout 0.15                 # per probe, at most interval; default: 3/4 of interval
+//	    interval 0.1                 # seconds between checks, fractions allowed; default 0.1
+//	    timeout 0.075                # per GET; default: 3/4 of interval
 //	    rise 2                       # successes to be healthy again; default 1
 //	    fall 2                       # failures to act; default 1
 //	    start_command "systemctl start nginx"   # the default
@@ -97,12 +119,28 @@
 //
 // Config.Budget and Config.Explain turn the effective values into the
 // worst-case time until the peer holds the VIPs, assuming the peer has the
-// same priority:
+// same priority. The engine's timers come from package vrrp
+// (Version.SkewTime, Version.MasterDownInterval) and the checks' detection
+// times from package guard (NginxConfig.Death and Hang,
+// ScriptConfig.Failure), so that each rule is written once, where it runs:
 //
 //	Skew_Time          (256-priority)/256 s for VRRPv2; (256-priority)*advert_int/256 for VRRPv3
 //	graceful handover  Skew_Time (the master sends priority 0)
 //	silent crash       Master_Down_Interval = 3*advert_int + Skew_Time
 //	check failure      interval*fall + timeout [+ restart_deadline] + Skew_Time
+//	nginx dies         at once with a pid file, + interval*(fall-1) [+ restart_deadline] + Skew_Time
+//	nginx hangs        interval*fall + timeout [+ timeout, the confirming GET, with a pid file]
+//	                   [+ restart_deadline without a pid file] + Skew_Time
+//
+// A check GETs the url only when clients wait in the accept queue of the
+// socket it reaches, when nothing listens there, while the check is failing,
+// and every 10 s (guard.DefaultProbeEvery); otherwise it reads the queue
+// (sock_diag) and, with a pidfile, nothing else. The hang bound is for an
+// nginx with clients: one that hangs with none is found by the next 10 s
+// GET, and nobody waited for it meanwhile.
+//
+// (With a timeout longer than the interval, interval*fall + timeout becomes
+// interval + timeout*fall: checks never overlap.)
 //
 // Skew_Time is why the priority matters even when both nodes are equal.
 // At the default priority 100 every handover waits 0.609 s; equal

@@ -8,35 +8,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vipkit/vip/node/guard"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.explain golden files")
 
-func TestSkewTime(t *testing.T) {
-	tests := []struct {
-		version, priority int
-		advert            time.Duration
-		want              time.Duration
-	}{
-		{2, 100, time.Second, 609375 * time.Microsecond},
-		{2, 254, time.Second, 7812 * time.Microsecond}, // 7.8125 ms, truncated like keepalived
-		{2, 255, time.Second, 3906 * time.Microsecond},
-		{2, 1, time.Second, 996093 * time.Microsecond},
-		// VRRPv2 skew ignores advert_int (RFC 3768); keepalived follows it.
-		{2, 100, 3 * time.Second, 609375 * time.Microsecond},
-		{3, 100, time.Second, 609375 * time.Microsecond},
-		{3, 100, 3 * time.Second, 1828125 * time.Microsecond},
-		{3, 254, 100 * time.Millisecond, 781 * time.Microsecond},
-		{3, 100, 10 * time.Millisecond, 6093 * time.Microsecond},
-	}
-	for _, tt := range tests {
-		if got := SkewTime(tt.version, tt.priority, tt.advert); got != tt.want {
-			t.Errorf("SkewTime(v%d, %d, %v) = %v, want %v", tt.version, tt.priority, tt.advert, got, tt.want)
-		}
-	}
-}
-
 func TestBudget(t *testing.T) {
+	// Skew_Time is the engine's (vrrp.Version.SkewTime), to the
+	// nanosecond: vipd does not truncate to microseconds as keepalived does.
+	const skew100, skew150, skew254 = 609375 * time.Microsecond, 414062500 * time.Nanosecond, 7812500 * time.Nanosecond
 	tests := []struct {
 		name string
 		conf string
@@ -46,10 +27,9 @@ func TestBudget(t *testing.T) {
 			name: "seed: priority 100, script every 2 s",
 			conf: readFile(t, "testdata/seed.conf"),
 			want: Budget{
-				Skew: 609375 * time.Microsecond, Handover: 609375 * time.Microsecond,
-				MasterDown: 3609375 * time.Microsecond,
-				Tracks: []TrackBudget{{Name: "chk_nginx", Detect: 4 * time.Second,
-					Total: 4609375 * time.Microsecond, Fault: true}},
+				Skew: skew100, Handover: skew100, MasterDown: 3*time.Second + skew100,
+				Tracks: []TrackBudget{{Name: "chk_nginx", Detect: guard.Detection{Time: 4 * time.Second, Formula: "2s×1 + 2s"},
+					Total: 4*time.Second + skew100}},
 			},
 		},
 		{
@@ -74,10 +54,11 @@ vrrp_instance VI_1 {
     }
 }`,
 			want: Budget{
-				Skew: 7812 * time.Microsecond, Handover: 7812 * time.Microsecond,
-				MasterDown: 3007812 * time.Microsecond,
-				Tracks: []TrackBudget{{Name: "ng", Nginx: true, Detect: 400 * time.Millisecond,
-					Restart: time.Second, Total: 1407812 * time.Microsecond, Hang: 1407812 * time.Microsecond, Fault: true}},
+				Skew: skew254, Handover: skew254, MasterDown: 3*time.Second + skew254,
+				Tracks: []TrackBudget{{Name: "ng", Nginx: true,
+					Detect: guard.Detection{Time: 1400 * time.Millisecond, Formula: "0.2s×1 + 0.2s + 1s restart"},
+					Total:  1400*time.Millisecond + skew254,
+					Hang:   guard.Detection{Time: 1400 * time.Millisecond, Formula: "0.2s×1 + 0.2s + 1s restart"}, HangTotal: 1400*time.Millisecond + skew254}},
 			},
 		},
 		{
@@ -101,14 +82,41 @@ vrrp_instance VI_1 {
     }
 }`,
 			want: Budget{
-				Skew: 609375 * time.Microsecond, Handover: 609375 * time.Microsecond,
-				MasterDown: 3609375 * time.Microsecond,
-				Tracks: []TrackBudget{{Name: "ng", Nginx: true, Detect: 0,
-					Restart: time.Second, Total: 1609375 * time.Microsecond, Hang: 959375 * time.Microsecond, Fault: true}},
+				Skew: skew100, Handover: skew100, MasterDown: 3*time.Second + skew100,
+				Tracks: []TrackBudget{{Name: "ng", Nginx: true,
+					Detect: guard.Detection{Time: time.Second, Formula: "at once (pid watched) + 1s restart"},
+					Total:  time.Second + skew100,
+					Hang:   guard.Detection{Time: 500 * time.Millisecond, Formula: "0.2s×1 + 0.15s + 0.15s confirm"}, HangTotal: 500*time.Millisecond + skew100}},
 			},
 		},
 		{
-			name: "weight with preemption: detect, next advert, preempt_delay",
+			name: "pid file only, no restart: a hang is not seen",
+			conf: `vipd_nginx_check ng {
+    pidfile /run/nginx.pid
+    restart_deadline 0
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 60
+    nopreempt
+    virtual_ipaddress {
+        198.51.100.10
+    }
+    track_script {
+        ng
+    }
+}`,
+			want: Budget{
+				Skew: skew100, Handover: skew100, MasterDown: 3*time.Second + skew100,
+				Tracks: []TrackBudget{{Name: "ng", Nginx: true,
+					Detect: guard.Detection{Time: 0, Formula: "at once (pid watched)"}, Total: skew100}},
+			},
+		},
+		{
+			// Was "detect + advert_int + preempt_delay, if the peer's
+			// priority is then higher": vipd never lowers a priority, so a
+			// weighted failure is a FAULT like any other.
+			name: "a weight is a FAULT too, preempt_delay or not",
 			conf: `vrrp_script chk {
     script /bin/true
     interval 1
@@ -129,11 +137,24 @@ vrrp_instance VI_1 {
     }
 }`,
 			want: Budget{
-				Skew: 414062 * time.Microsecond, Handover: 414062 * time.Microsecond,
-				MasterDown: 3414062 * time.Microsecond,
-				Tracks: []TrackBudget{{Name: "chk", Detect: 3 * time.Second,
-					Total: 6 * time.Second}},
+				Skew: skew150, Handover: skew150, MasterDown: 3*time.Second + skew150,
+				Tracks: []TrackBudget{{Name: "chk", Detect: guard.Detection{Time: 3 * time.Second, Formula: "1s×2 + 1s"},
+					Total: 3*time.Second + skew150}},
 			},
+		},
+		{
+			name: "VRRPv3 scales Skew_Time with advert_int",
+			conf: `vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 60
+    version 3
+    advert_int 0.1
+    virtual_ipaddress {
+        198.51.100.10
+    }
+}`,
+			want: Budget{Skew: 60937500 * time.Nanosecond, Handover: 60937500 * time.Nanosecond,
+				MasterDown: 360937500 * time.Nanosecond},
 		},
 	}
 	for _, tt := range tests {
@@ -182,10 +203,24 @@ func TestExplain(t *testing.T) {
 				"  priority             254\n",
 				"    Skew_Time              (256-254)/256 s                              0.008s\n",
 				"    nginx dies (nginx)     0.2s×1 + 1s restart + Skew_Time              1.208s\n",
-				"    nginx hangs (nginx)    0.2s×2 + 0.2s + Skew_Time                    0.608s\n",
+				"    nginx hangs (nginx)    0.2s×2 + 0.2s + 0.2s confirm + Skew_Time     0.808s\n",
 				"  start_command        systemctl start nginx\n",
 			},
 			absent: []string{"hint:"},
+		},
+		{
+			file: "testdata/weights.conf",
+			contains: []string{
+				"  track_script         chk_nginx (vrrp_script), weight -20 (ignored: failure means FAULT)\n",
+				"  track_script         nginx (vipd_nginx_check), weight -4 (ignored: failure means FAULT)\n",
+				"    chk_nginx fails        2s×1 + 2s + Skew_Time                        4.414s\n",
+				"    nginx dies (nginx)     at once (pid watched) + Skew_Time            0.414s\n",
+				"    nginx hangs (nginx)    not noticed: only a url sees a hung nginx\n",
+				"  restart_deadline     0s: no restart attempt\n",
+			},
+			// What vipd does not do: lower the priority and wait for a
+			// preempting peer, or never hand over.
+			absent: []string{"changes priority", "if the peer's priority", "no handover"},
 		},
 	}
 	for _, tt := range tests {
@@ -232,4 +267,27 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestBudgetColumn: the figures stay in one column when a formula is longer
+// than the usual width, and a row without a figure is left as it is.
+func TestBudgetColumn(t *testing.T) {
+	var b bytes.Buffer
+	e := &explainer{w: &b}
+	e.budget([]budgetRow{
+		{"Skew_Time", "(256-150)/256 s", 414 * time.Millisecond},
+		{"nginx dies (ngx)", "at once (pid watched) + 1.5s restart + Skew_Time", 1914 * time.Millisecond},
+		{"nginx hangs (ngx)", "not noticed: only a url sees a hung nginx", -1},
+	})
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%q", b.String())
+	}
+	col := func(l string) int { return len([]rune(l)) - len("0.414s") }
+	if !strings.HasSuffix(lines[0], " 0.414s") || !strings.HasSuffix(lines[1], "Skew_Time 1.914s") || col(lines[0]) != col(lines[1]) {
+		t.Errorf("figures not in one column:\n%s", b.String())
+	}
+	if lines[2] != "    nginx hangs (ngx)      not noticed: only a url sees a hung nginx" {
+		t.Errorf("row without a figure: %q", lines[2])
+	}
 }

@@ -67,11 +67,21 @@ func (c *Config) MarshalText() ([]byte, error) {
 		w.line("fall", fmt.Sprint(k.Fall))
 		w.line("weight", fmt.Sprint(k.Weight))
 		w.command("start_command", k.StartCommand)
-		w.line("restart_deadline", seconds(k.RestartDeadline))
+		w.line("restart_deadline", seconds(max(k.RestartDeadline, 0))) // guard.NoRestart is 0 in the file
 		w.close()
 	}
 	for _, in := range c.Instances {
 		w.instance(&in)
+	}
+	for _, g := range c.SyncGroups {
+		w.open("vrrp_sync_group", g.Name)
+		w.open("group")
+		for _, m := range g.Members {
+			w.line(m)
+		}
+		w.close()
+		w.notify(g.Notify)
+		w.close()
 	}
 	if w.err != nil {
 		return nil, w.err
@@ -136,17 +146,7 @@ func (w *writer) instance(in *Instance) {
 		}
 		w.close()
 	}
-	for _, n := range []struct {
-		kw   string
-		argv []string
-	}{
-		{"notify_master", in.Notify.Master}, {"notify_backup", in.Notify.Backup},
-		{"notify_fault", in.Notify.Fault}, {"notify_stop", in.Notify.Stop}, {"notify", in.Notify.Any},
-	} {
-		if n.argv != nil {
-			w.command(n.kw, n.argv)
-		}
-	}
+	w.notify(in.Notify)
 	w.line("garp_master_delay", seconds(in.GARPMasterDelay))
 	w.line("garp_master_repeat", fmt.Sprint(in.GARPRepeat))
 	w.close()
@@ -199,12 +199,28 @@ func (w *writer) line(kw string, args ...string) {
 	w.end(b.String())
 }
 
-func (w *writer) command(kw string, argv []string) {
+// command writes kw with argv as one quoted word, then the words after.
+func (w *writer) command(kw string, argv []string, after ...string) {
 	q, err := quoteCommand(argv)
 	if err != nil && w.err == nil {
 		w.err = fmt.Errorf("%s: %w", kw, err)
 	}
+	for _, a := range after {
+		aq, err := quoteWord(a)
+		if err != nil && w.err == nil {
+			w.err = err
+		}
+		q += " " + aq
+	}
 	w.end(strings.Repeat("    ", w.depth) + kw + " " + q)
+}
+
+// notify writes the notify scripts, each with the user and group its line
+// names.
+func (w *writer) notify(n Notify) {
+	for _, h := range n.Hooks() {
+		w.command(h.Keyword, h.Command, nonEmpty(h.User, h.Group)...)
+	}
 }
 
 func (w *writer) end(line string) {

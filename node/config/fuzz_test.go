@@ -45,6 +45,13 @@ func FuzzParseConfig(f *testing.F) {
 		"vrrp_instance V {\ninterface e\nvirtual_router_id 255\npriority 254\nadvert_int 255\npreempt_delay 1000\n}",
 		// A include that Parse cannot follow.
 		"include /etc/passwd\n",
+		// A byte-order mark, cut short (issue 12: its instance was dropped silently).
+		"\ufeffvrrp_instance V {\n",
+		"\xef\xbb",
+		// A sync group with tracks, notify users and a member twice.
+		"vrrp_instance V {\ninterface e\nvirtual_router_id 1\n}\nvrrp_sync_group G {\ngroup {\nV V W\n}\ntrack_interface {\ne weight 3\n}\nnotify_master /bin/x nobody nogroup\n}",
+		// A shell-only script (keepalived runs "</" through /bin/sh).
+		"vrrp_script s {\nscript \"< /dev/tcp/x\"\n}",
 	} {
 		f.Add([]byte(s))
 	}
@@ -135,7 +142,7 @@ func TestMarshalTextQuoting(t *testing.T) {
 // which keywords were written out.
 func normalize(c *Config) Config {
 	n := *c
-	n.Warnings, n.Files = nil, nil
+	n.Warnings, n.Files, n.Sources = nil, nil, nil
 	n.Global.given = nil
 	n.Scripts = append([]Script(nil), c.Scripts...)
 	for i := range n.Scripts {
@@ -163,4 +170,17 @@ func normalize(c *Config) Config {
 		}
 	}
 	return n
+}
+
+// WithDefaults fills in what the parser fills in: a block built with it
+// and one parsed from the same few keywords are the same.
+func TestNginxCheckWithDefaults(t *testing.T) {
+	c, err := Parse("k.conf", strings.NewReader("vipd_nginx_check web {\n    url http://127.0.0.1/\n    pidfile /run/nginx.pid\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := &Config{NginxChecks: []NginxCheck{NginxCheck{Name: "web", URL: "http://127.0.0.1/", PIDFile: "/run/nginx.pid"}.WithDefaults()}}
+	if a, b := normalize(c).NginxChecks, normalize(built).NginxChecks; !reflect.DeepEqual(a, b) {
+		t.Errorf("built %+v, parsed %+v", b, a)
+	}
 }

@@ -1,11 +1,13 @@
 package config
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -156,5 +158,38 @@ func TestLoadInclude(t *testing.T) {
 	}
 	if len(c.Instances) != 1 || c.Instances[0].VRID != 5 {
 		t.Errorf("instances = %+v", c.Instances)
+	}
+}
+
+// LoadFS names files as the host does, leading slash kept, and records the
+// digest of every file it parsed.
+func TestLoadFSAbsoluteNames(t *testing.T) {
+	fsys := fstest.MapFS{
+		"etc/keepalived/keepalived.conf": {Data: []byte("include conf.d/*.conf\ninclude /etc/keepalived/abs.conf\n")},
+		"etc/keepalived/conf.d/a.conf":   {Data: []byte("vrrp_instance A {\n    interface eth0\n    virtual_router_id 7\n}\n")},
+		"etc/keepalived/abs.conf":        {Data: []byte("! a comment\n")},
+	}
+	c, err := LoadFS(fsys, "/etc/keepalived/keepalived.conf")
+	if err != nil {
+		t.Fatalf("LoadFS: %v", err)
+	}
+	want := []string{"/etc/keepalived/keepalived.conf", "/etc/keepalived/conf.d/a.conf", "/etc/keepalived/abs.conf"}
+	if !reflect.DeepEqual(c.Files, want) {
+		t.Errorf("files:\n got %q\nwant %q", c.Files, want)
+	}
+	if got := c.Instances[0].Pos; got != (Pos{"/etc/keepalived/conf.d/a.conf", 1}) {
+		t.Errorf("A at %v", got)
+	}
+	if len(c.Sources) != len(want) {
+		t.Fatalf("sources = %+v", c.Sources)
+	}
+	for i, s := range c.Sources {
+		data := fsys[want[i][1:]].Data
+		if s.Name != want[i] || s.Size != len(data) || s.SHA256 != sha256.Sum256(data) {
+			t.Errorf("source %d = %+v", i, s)
+		}
+	}
+	if _, err := LoadFS(fsys, "/etc/keepalived/missing.conf"); err == nil || !strings.Contains(err.Error(), "/etc/keepalived/missing.conf") {
+		t.Errorf("missing file: %v", err)
 	}
 }

@@ -22,10 +22,10 @@ func (dc *decoder) instance(n *node) {
 	in := Instance{Name: name, Pos: n.pos, given: map[string]Pos{}}
 	var tracks []*node
 	ctx := "vrrp_instance " + name
-	notify := func(dst *[]string) handler {
+	notify := func(kw string) handler {
 		return handler{false, func(n *node) {
-			if argv, ok := dc.command(n); ok {
-				*dst = argv
+			if ns, ok := dc.notifyCommand(n); ok {
+				in.Notify.set(kw, ns)
 			}
 		}}
 	}
@@ -140,11 +140,11 @@ func (dc *decoder) instance(n *node) {
 				}
 			}
 		}},
-		"notify_master": notify(&in.Notify.Master),
-		"notify_backup": notify(&in.Notify.Backup),
-		"notify_fault":  notify(&in.Notify.Fault),
-		"notify_stop":   notify(&in.Notify.Stop),
-		"notify":        notify(&in.Notify.Any),
+		"notify_master": notify("notify_master"),
+		"notify_backup": notify("notify_backup"),
+		"notify_fault":  notify("notify_fault"),
+		"notify_stop":   notify("notify_stop"),
+		"notify":        notify("notify"),
 		"garp_master_delay": {false, func(n *node) {
 			if v, ok := dc.secondsArg(n, 0, 3600*time.Second, true); ok {
 				in.GARPMasterDelay = v
@@ -350,12 +350,21 @@ func (dc *decoder) finish() {
 				used[t.Name] = true
 			}
 		}
+		// vipd changes no priority: a failure means FAULT, as weight 0
+		// does, where keepalived would lower the priority (which under
+		// nopreempt never moves the VIP). Explain's weightText says so too.
 		for _, t := range in.Tracks {
-			if t.Weight != 0 && in.Nopreempt {
-				dc.d.warnf(t.Pos, "track_script %s: weight %d under nopreempt moves no VIP: a backup does not take over from a master whose priority dropped; use weight 0 (FAULT) to fail over", t.Name, t.Weight)
+			if t.Weight != 0 {
+				dc.d.warnf(t.Pos, "track_script %s: weight %d: vipd does not change priorities; a failure puts vrrp_instance %s in FAULT, as weight 0 does (a lowered priority would never move the VIP under nopreempt)", t.Name, t.Weight, in.Name)
+			}
+		}
+		for _, t := range in.TrackInterfaces {
+			if t.Weight != 0 {
+				dc.d.warnf(t.Pos, "track_interface %s: weight %d: vipd does not change priorities; the interface going down puts vrrp_instance %s in FAULT, as weight 0 does", t.Name, t.Weight, in.Name)
 			}
 		}
 	}
+	dc.finishSyncGroups(used)
 	for _, s := range dc.cfg.Scripts {
 		if !used[s.Name] {
 			dc.d.warnf(s.Pos, "vrrp_script %s: not tracked by any vrrp_instance", s.Name)
@@ -378,12 +387,12 @@ func (dc *decoder) finishInstance(in *Instance, g *Global) {
 		return pos
 	}
 	if in.VRID == 0 {
-		if _, ok := in.given["virtual_router_id"]; !ok {
+		if _, ok := in.given["virtual_router_id"]; !ok && !dc.skipped {
 			dc.d.errorf(pos, "vrrp_instance %s: virtual_router_id is required (an integer 1-255, the same on both nodes)", in.Name)
 		}
 	}
 	if in.Interface == "" {
-		if _, ok := in.given["interface"]; !ok {
+		if _, ok := in.given["interface"]; !ok && !dc.skipped {
 			dc.d.errorf(pos, "vrrp_instance %s: interface is required", in.Name)
 		}
 	}
@@ -401,6 +410,12 @@ func (dc *decoder) finishInstance(in *Instance, g *Global) {
 	}
 	if in.Version == 0 {
 		in.Version = g.VRRPVersion
+		// keepalived 2.2.7 runs an instance with IPv6 addresses as
+		// VRRPv3 unless the instance itself says otherwise: VRRPv2 is
+		// IPv4 only, and vrrp_version in global_defs does not apply.
+		if len(in.VIPs) > 0 && in.VIPs[0].Prefix.Addr().Is6() {
+			in.Version = 3
+		}
 	}
 	if in.GARPMasterDelay == 0 {
 		if _, ok := in.given["garp_master_delay"]; !ok {
@@ -444,17 +459,42 @@ func (dc *decoder) finishInstance(in *Instance, g *Global) {
 	if in.PreemptDelay > 0 && in.State == Master {
 		dc.d.errorf(where("preempt_delay"), "preempt_delay with state MASTER: keepalived drops preempt_delay with only a log line; use state BACKUP")
 	}
-	if in.Auth != nil {
+	// vrrp_strict: what keepalived changes or refuses in strict mode
+	// (vrrp_complete_instance), in its order.
+	if g.Strict {
+		gp := g.given["vrrp_strict"]
+		if (in.State == Master) != (in.Priority == OwnerPriority) {
+			want := Backup
+			if in.Priority == OwnerPriority {
+				want = Master
+			}
+			dc.d.errorf(where("state"), "state %s with priority %d under vrrp_strict (%s): keepalived says \"State MASTER must match being address owner\" and starts the instance as %s; use state MASTER only with priority 255",
+				in.State, in.Priority, gp, want)
+		}
+		if in.Auth != nil {
+			dc.d.errorf(where("authentication"), "authentication under vrrp_strict (%s): keepalived says \"Strict mode does not support authentication. Ignoring.\" and sends none; remove the block or vrrp_strict", gp)
+		}
+		if len(in.UnicastPeers) > 0 {
+			dc.d.errorf(where("unicast_peer"), "unicast_peer under vrrp_strict (%s): keepalived refuses unicast peers in strict mode on an interface that can multicast", gp)
+		}
+		if len(in.VIPs) == 0 {
+			dc.d.errorf(pos, "vrrp_instance %s: no virtual_ipaddress under vrrp_strict (%s): keepalived refuses the instance", in.Name, gp)
+		}
+	}
+	if in.Auth != nil && !g.Strict {
 		switch {
+		case in.Auth.Type == "AH":
+			// The real blocker first: keepalived's other AH rules
+			// (not with IPv6, not with state MASTER) do not matter to a
+			// file vipd cannot run.
+			dc.d.errorf(where("authentication"), "authentication: auth_type AH is not supported by vipd; use PASS or no authentication (on both nodes)")
 		case in.Version == 3:
 			dc.d.errorf(where("authentication"), "authentication: VRRPv3 has no authentication; keepalived would ignore the block")
-		case in.Auth.Type == "AH" && in.State == Master && in.Priority != OwnerPriority:
-			dc.d.errorf(where("state"), "state MASTER with AH authentication: keepalived would start as BACKUP to learn the AH sequence number")
 		}
 	}
 
 	// Addresses: one family per instance, IPv6 only with VRRPv3.
-	if len(in.VIPs) == 0 {
+	if len(in.VIPs) == 0 && !dc.skipped {
 		if in.Version == 3 {
 			dc.d.errorf(pos, "vrrp_instance %s: virtual_ipaddress is required: VRRPv3 needs at least one address", in.Name)
 		} else {
@@ -473,9 +513,6 @@ func (dc *decoder) finishInstance(in *Instance, g *Global) {
 			dc.d.errorf(v.Pos, "virtual_ipaddress %s: VRRPv2 is IPv4 only; set vrrp_version 3", v.Prefix)
 		}
 	}
-	if in.Auth != nil && in.Auth.Type == "AH" && six {
-		dc.d.errorf(where("authentication"), "authentication: AH does not work with IPv6; keepalived would ignore it")
-	}
 	for _, p := range in.UnicastPeers {
 		if in.UnicastSrc.IsValid() && p.Is6() != in.UnicastSrc.Is6() {
 			dc.d.errorf(where("unicast_peer"), "unicast_peer %s: not the family of unicast_src_ip %s", p, in.UnicastSrc)
@@ -485,6 +522,12 @@ func (dc *decoder) finishInstance(in *Instance, g *Global) {
 
 // track resolves one track_script entry: NAME [weight N [reverse]].
 func (dc *decoder) track(in *Instance, seq int, e *node) (Track, bool) {
+	return dc.trackFor("vrrp_instance "+in.Name, in.Tracks, seq, e)
+}
+
+// trackFor resolves a track_script entry of owner (a vrrp_instance or a
+// vrrp_sync_group, as it is named in messages), which already has tracks.
+func (dc *decoder) trackFor(owner string, tracks []Track, seq int, e *node) (Track, bool) {
 	w := e.words
 	name := w[0]
 	t := Track{Name: name, Pos: e.pos}
@@ -501,16 +544,16 @@ func (dc *decoder) track(in *Instance, seq int, e *node) (Track, bool) {
 		}
 		weightGiven = true
 	}
-	for _, p := range in.Tracks {
+	for _, p := range tracks {
 		if p.Name == name {
-			dc.d.warnf(e.pos, "track_script %s: tracked twice in vrrp_instance %s (keepalived ignores the second)", name, in.Name)
+			dc.d.warnf(e.pos, "track_script %s: tracked twice in %s (keepalived ignores the second)", name, owner)
 			return Track{}, false
 		}
 	}
 	if s := dc.findScript(name); s != nil {
 		if dc.scriptSeq[name] > seq {
 			// keepalived looks the script up while reading the instance.
-			dc.d.errorf(e.pos, "track_script %s: vrrp_script %s is defined later, at %s; keepalived would ignore this track with only a log line. Move the vrrp_script above vrrp_instance %s", name, name, s.Pos, in.Name)
+			dc.d.errorf(e.pos, "track_script %s: vrrp_script %s is defined later, at %s; keepalived would ignore this track with only a log line. Move the vrrp_script above %s", name, name, s.Pos, owner)
 			return Track{}, false
 		}
 		if !weightGiven {
@@ -518,7 +561,7 @@ func (dc *decoder) track(in *Instance, seq int, e *node) (Track, bool) {
 			reverse = s.Reverse
 		}
 		if reverse {
-			dc.d.warnf(e.pos, "track_script %s: reverse weights are not supported by vipd; treated as plain weight", name)
+			dc.d.warnf(e.pos, "track_script %s: reverse weights mean nothing to vipd, which changes no priority", name)
 		}
 		return t, true
 	}

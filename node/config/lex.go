@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -50,6 +51,21 @@ type diags struct {
 	moreErrs, moreWarns int
 }
 
+// Count returns how many errors l stands for: its "N more errors not
+// shown" line counts N.
+func (l ErrorList) Count() int { return countDiags(l) }
+
+// CountDiagnostics is Count for warnings.
+func CountDiagnostics(ds []Diagnostic) int { return countDiags(ds) }
+
+func countDiags(ds []Diagnostic) int {
+	n := 0
+	for _, d := range ds {
+		n += max(d.more, 1)
+	}
+	return n
+}
+
 func (d *diags) errorf(p Pos, format string, args ...any) {
 	if len(d.errs) >= maxDiags {
 		d.moreErrs++
@@ -57,6 +73,9 @@ func (d *diags) errorf(p Pos, format string, args ...any) {
 	}
 	d.errs = append(d.errs, Diagnostic{File: p.File, Line: p.Line, Msg: fmt.Sprintf(format, args...)})
 }
+
+// count is how many errors were found so far.
+func (d *diags) count() int { return len(d.errs) + d.moreErrs }
 
 func (d *diags) warnf(p Pos, format string, args ...any) {
 	if len(d.warns) >= maxDiags {
@@ -125,6 +144,43 @@ func (ioFS) resolve(from, pattern string) string {
 
 func (ioFS) key(name string) string { return path.Clean(name) }
 
+// rootFS is an fs.FS that holds a host's root, named with absolute slash
+// paths as the host names them ("/etc/keepalived/keepalived.conf"): a
+// remote node's files read over SSH. Names keep their leading slash in
+// diagnostics; only fsys sees them without it, as fs.FS wants.
+type rootFS struct{ fsys fs.FS }
+
+func (f rootFS) rel(name string) string {
+	if r := strings.TrimLeft(path.Clean("/"+name), "/"); r != "" {
+		return r
+	}
+	return "."
+}
+
+func (f rootFS) readFile(name string) ([]byte, error) { return readLimited(f.fsys.Open(f.rel(name))) }
+
+func (f rootFS) isDir(name string) bool {
+	fi, err := fs.Stat(f.fsys, f.rel(name))
+	return err == nil && fi.IsDir()
+}
+
+func (f rootFS) glob(pattern string) ([]string, error) {
+	m, err := fs.Glob(f.fsys, f.rel(pattern))
+	for i := range m {
+		m[i] = "/" + m[i]
+	}
+	return m, err
+}
+
+func (rootFS) resolve(from, pattern string) string {
+	if strings.HasPrefix(pattern, "/") {
+		return path.Clean(pattern)
+	}
+	return path.Join(path.Dir(from), pattern)
+}
+
+func (rootFS) key(name string) string { return path.Clean(name) }
+
 func readLimited(f fs.File, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
@@ -142,12 +198,37 @@ func readLimited(f fs.File, err error) ([]byte, error) {
 
 // lexer turns files into items, following includes.
 type lexer struct {
-	fsys  fileSystem // nil: include is not available
-	d     *diags
-	emit  func(item)
-	stack []string // keys of the files being read, for cycle detection
-	names []string // their names, for the cycle message
-	files []string
+	fsys    fileSystem // nil: include is not available
+	d       *diags
+	emit    func(item)
+	stack   []string // keys of the files being read, for cycle detection
+	names   []string // their names, for the cycle message
+	files   []string
+	sources []Source
+	// unsupported maps a syntax vipd refuses ($NAME=, @ROUTER_ID, ~SEQ)
+	// to its error in d.errs: it is named once, with every place.
+	unsupported map[string]int
+	skipped     bool // a line was dropped: later "is required" errors may be its doing
+}
+
+// refuse reports a line whose syntax vipd does not support, once per kind.
+func (l *lexer) refuse(kind string, pos Pos, msg string) {
+	l.skipped = true
+	if i, ok := l.unsupported[kind]; ok && i < len(l.d.errs) {
+		e := &l.d.errs[i]
+		if !strings.HasSuffix(e.Msg, ")") {
+			e.Msg += " (also at "
+		} else {
+			e.Msg = strings.TrimSuffix(e.Msg, ")") + ", "
+		}
+		e.Msg += pos.String() + ")"
+		return
+	}
+	if l.unsupported == nil {
+		l.unsupported = map[string]int{}
+	}
+	l.unsupported[kind] = len(l.d.errs)
+	l.d.errorf(pos, "%s", msg)
 }
 
 var definitionRE = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*(\(|=)`)
@@ -156,6 +237,19 @@ var definitionRE = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*(\(|=)`)
 // strip comments, expand include, split at braces, split into words.
 func (l *lexer) lexFile(name string, data []byte) {
 	l.files = append(l.files, name)
+	l.sources = append(l.sources, Source{Name: name, Size: len(data), SHA256: sha256.Sum256(data)})
+	if bom := "\ufeff"; strings.HasPrefix(string(data), bom) {
+		// keepalived reads the mark as part of the first keyword, which it
+		// then does not know: it drops that line's whole block with only
+		// "Unknown keyword" and "Unexpected '{'" log lines.
+		first := strings.Fields(strings.TrimPrefix(string(data[:min(len(data), 200)]), bom))
+		kw := ""
+		if len(first) > 0 {
+			kw = fmt.Sprintf(" %q", first[0])
+		}
+		l.d.errorf(Pos{File: name, Line: 1}, "the file starts with a UTF-8 byte-order mark: keepalived reads it as part of the first keyword%s, does not know that keyword and ignores its line and block; save the file without the mark", kw)
+		data = data[len(bom):]
+	}
 	lines := strings.Split(string(data), "\n")
 	for i, raw := range lines {
 		pos := Pos{File: name, Line: i + 1}
@@ -179,13 +273,13 @@ func (l *lexer) lexFile(name string, data []byte) {
 			l.include(pos, strings.TrimLeft(line[len("include"):], " \t"))
 			continue
 		case definitionRE.MatchString(line):
-			l.d.errorf(pos, "parameter definitions ($NAME=...) are not supported by vipd; write the values out")
+			l.refuse("$", pos, "parameter definitions ($NAME=...) are not supported by vipd; write the values out")
 			continue
 		case line[0] == '@':
-			l.d.errorf(pos, "conditional lines (@ROUTER_ID ...) are not supported by vipd; keep one file per node")
+			l.refuse("@", pos, "conditional lines (@ROUTER_ID ...) are not supported by vipd; keep one file per node")
 			continue
 		case strings.HasPrefix(line, "~SEQ") || strings.HasPrefix(line, "~LST"):
-			l.d.errorf(pos, "~SEQ and ~LST are not supported by vipd; write the lines out")
+			l.refuse("~", pos, "~SEQ and ~LST are not supported by vipd; write the lines out")
 			continue
 		}
 		l.split(pos, line)

@@ -100,6 +100,7 @@
 //	vrrp           array    one object per vrrp_instance, in configuration order (below); [] if none
 //	nginx          object   the nginx guard (below); absent when vipd does not guard nginx
 //	scripts        array    one guard per vrrp_script (below); absent when none
+//	config         object   the configuration vipd runs (below); absent from older vipd
 //
 // Each element of vrrp:
 //
@@ -122,6 +123,11 @@
 //	fault_reason        string   why FAULT; absent in other states
 //	last_transition     time     when state last changed; absent before the first change
 //	transitions         number   state changes since vipd started
+//	stranger            string   the last host not a peer that sent VRRP for this VRID; absent if none
+//	stranger_at         time     when; absent with it
+//	mismatch_peer       string   the last peer whose advert listed other VIPs than this instance's; absent if none
+//	mismatch_addresses  array    the addresses it advertised, sorted; absent with it
+//	mismatch_at         time     when; absent with it
 //	stats               object   counters (below)
 //
 // stats:
@@ -138,6 +144,9 @@
 //	send_errors      adverts that could not be sent
 //	address_errors   failed VIP adds and removes (retried)
 //	announce_errors  failed gratuitous ARPs
+//	strangers        packets from hosts not peers (unicast: unknown_peer drops; multicast: sources never heard as a peer)
+//	address_mismatch accepted adverts whose VIPs differ, as a set, from this instance's (still obeyed)
+//	kernel_drops     packets the kernel dropped from the socket, its receive buffer full (per socket)
 //	drops            object: received packets not obeyed, by reason; absent when none
 //
 // Drop reasons are the vrrp package's: packet_len_err,
@@ -161,6 +170,14 @@
 //	checks           number   scheduled checks run
 //	restarts         number   nginx restart attempts
 //	history          array    the last results, oldest first; absent when none
+//
+// config: what vipd loaded at start or at its last successful reload
+// (SIGHUP). A file on disk whose digest differs has changed since, and vipd
+// does not run it until reloaded.
+//
+//	path       string   vipd -f, as given
+//	loaded_at  time     when it was loaded
+//	files      array    every file read, the main one first: path, size (bytes), sha256 (hex)
 //
 // A check result (elements of history, and check events):
 //
@@ -200,6 +217,11 @@
 //	      "last_advert_age_ms": 313,
 //	      "last_transition": "2025-01-02T02:04:06.9Z",
 //	      "transitions": 1,
+//	      "stranger": "198.51.100.50",
+//	      "stranger_at": "2025-01-02T03:04:01Z",
+//	      "mismatch_peer": "198.51.100.11",
+//	      "mismatch_addresses": ["198.51.100.100", "198.51.100.101"],
+//	      "mismatch_at": "2025-01-02T03:04:05.365Z",
 //	      "stats": {
 //	        "advert_rcvd": 3598,
 //	        "advert_sent": 0,
@@ -213,6 +235,9 @@
 //	        "send_errors": 0,
 //	        "address_errors": 0,
 //	        "announce_errors": 0,
+//	        "strangers": 4,
+//	        "address_mismatch": 7,
+//	        "kernel_drops": 0,
 //	        "drops": {"unknown_vrid": 12}
 //	      }
 //	    },
@@ -245,7 +270,10 @@
 //	        "garp_sent": 3,
 //	        "send_errors": 0,
 //	        "address_errors": 0,
-//	        "announce_errors": 0
+//	        "announce_errors": 0,
+//	        "strangers": 0,
+//	        "address_mismatch": 0,
+//	        "kernel_drops": 0
 //	      }
 //	    }
 //	  ],
@@ -282,7 +310,14 @@
 //	      "checks": 720,
 //	      "restarts": 0
 //	    }
-//	  ]
+//	  ],
+//	  "config": {
+//	    "path": "/etc/vipd/keepalived.conf",
+//	    "loaded_at": "2025-01-02T02:04:05.1Z",
+//	    "files": [
+//	      {"path": "/etc/vipd/keepalived.conf", "size": 1204, "sha256": "5d4140bd0a8f4e57a2ab1e2e0e8f38cbde1e3a31b1d2c3a4c8b7e06f9a1b2c3d"}
+//	    ]
+//	  }
 //	}
 //
 // # Events

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,9 +17,9 @@ import (
 // 0600, so only root (vipd's user) may connect; it is bound under a private
 // name and renamed into place, so it is never reachable with looser
 // permissions, whatever the umask. A missing parent directory is created
-// with mode 0755. A socket file left by a vipd that died is removed, but
-// only if nothing answers on it: a running vipd is an error, and so is a
-// file that is not a socket. Closing the listener removes the socket file.
+// with mode 0755. A socket file left by a vipd that died (or is dying) is
+// removed, but only if no vipd answers on it: a running vipd is an error,
+// and so is a file that is not a socket. Closing the listener removes the socket file.
 func ListenUnix(path string) (net.Listener, error) {
 	dir := filepath.Dir(path)
 	if err := ensureDir(dir); err != nil {
@@ -79,7 +80,15 @@ func ensureDir(dir string) error {
 	return nil
 }
 
-// removeStale removes a socket file at path that nobody listens on.
+// staleWait bounds how long removeStale waits for a socket that accepts
+// but does not answer: a vipd that was SIGKILLed keeps its listener for a
+// few milliseconds while the kernel tears it down (about 6 ms here), and a
+// restart at once must not be refused for it.
+const staleWait = 2 * time.Second
+
+// removeStale removes a socket file at path that nobody listens on, or
+// whose listener accepts but never answers a status request within
+// staleWait (a dying vipd). A vipd that answers is an error.
 func removeStale(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -91,18 +100,38 @@ func removeStale(path string) error {
 	if fi.Mode().Type() != fs.ModeSocket {
 		return fmt.Errorf("failed to create control socket: %s exists and is not a socket; not removing it", path)
 	}
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err == nil {
-		c.Close()
-		return fmt.Errorf("failed to create control socket: %s is in use (is vipd already running?)", path)
-	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("failed to check control socket %s: %w", path, err)
+	deadline := time.Now().Add(staleWait)
+	for {
+		live, err := answers(path, time.Until(deadline))
+		if live {
+			return fmt.Errorf("failed to create control socket: %s is in use (is vipd already running?)", path)
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) {
+			break // nobody listens
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("failed to create control socket: %s is in use (is vipd already running? it accepts connections but did not answer for %v)", path, staleWait)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("failed to remove stale control socket %s: %w", path, err)
 	}
 	return nil
+}
+
+// answers reports whether a vipd answers a status request on path within
+// d; err says why not.
+func answers(path string, d time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(d, 10*time.Millisecond))
+	defer cancel()
+	c, err := Dial(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	_, err = c.Status(ctx)
+	return err == nil, err
 }
 
 // unixListener reports and removes the socket's final name.

@@ -62,6 +62,13 @@ type Server struct {
 	IdleTimeout time.Duration
 	// RequestTimeout bounds Handler.Fault and Handler.Resume.
 	RequestTimeout time.Duration
+	// RefusalLogEvery is the least time between two WARN lines for
+	// refused requests of one reason (malformed, too long, failed, watch
+	// refused); the lines in between are counted in the next.
+	RefusalLogEvery time.Duration
+
+	now      func() time.Time // the clock of the refusal log; nil is time.Now
+	refusals refusalLog
 
 	conns, bad, slow atomic.Uint64
 	watchers         atomic.Int64
@@ -133,6 +140,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
+// refused logs a refused request, rate-limited per reason.
+func (s *Server) refused(log *slog.Logger, reason, msg string, args ...any) {
+	now := time.Now
+	if s.now != nil {
+		now = s.now
+	}
+	s.refusals.warn(log, now(), orDefault(s.RefusalLogEvery, DefaultRefusalLogEvery), reason, msg, args...)
+}
+
 func (s *Server) log() *slog.Logger {
 	if s.Logger == nil {
 		return slog.New(slog.DiscardHandler)
@@ -166,7 +182,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		line, err := readLine(br, MaxLineSize, false)
 		if errors.Is(err, ErrLineTooLong) {
 			s.bad.Add(1)
-			log.Warn("control request refused", "err", err)
+			s.refused(log, "too long", "control request refused", "err", err)
 			s.respond(c, Response{Error: "request " + err.Error()})
 			return
 		}
@@ -179,7 +195,7 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 		req, err := parseRequest(line)
 		if err != nil {
 			s.bad.Add(1)
-			log.Warn("control request refused", "err", err)
+			s.refused(log, "malformed", "control request refused", "err", err)
 			if s.respond(c, Response{Error: err.Error()}) != nil {
 				return
 			}
@@ -213,7 +229,7 @@ func (s *Server) act(ctx context.Context, req Request, log *slog.Logger) Respons
 		err = s.Handler.Resume(ctx, req)
 	}
 	if err != nil {
-		log.Warn("control request failed", "err", err)
+		s.refused(log, "failed", "control request failed", "err", err)
 		return Response{Error: err.Error()}
 	}
 	return Response{OK: true}
@@ -230,7 +246,7 @@ func (s *Server) watch(ctx context.Context, c net.Conn, br *bufio.Reader, req Re
 	defer cancel()
 	snap, events, err := s.Handler.Watch(ctx)
 	if err != nil {
-		log.Warn("control watch refused", "err", err)
+		s.refused(log, "watch refused", "control watch refused", "err", err)
 		s.respond(c, Response{Error: fmt.Sprintf("failed to watch: %v", err)})
 		return
 	}

@@ -52,6 +52,26 @@ type Status struct {
 	Instances   []Instance `json:"vrrp"`         // in configuration order
 	Nginx       *Guard     `json:"nginx,omitempty"`
 	Scripts     []Guard    `json:"scripts,omitempty"` // vrrp_script checks
+	// Config is the configuration vipd runs: absent from a vipd older
+	// than this field.
+	Config *LoadedConfig `json:"config,omitempty"`
+}
+
+// LoadedConfig says which configuration vipd runs: the file it was started
+// with, when it was last loaded (start or reload), and a digest of every
+// file read then, so that a console can tell whether the files on disk are
+// still those vipd runs.
+type LoadedConfig struct {
+	Path     string       `json:"path"`      // vipd -f, as given
+	LoadedAt time.Time    `json:"loaded_at"` // the last successful load
+	Files    []ConfigFile `json:"files"`     // every file read, the main one first
+}
+
+// ConfigFile is one file of a LoadedConfig.
+type ConfigFile struct {
+	Path   string `json:"path"`   // as the main file's includes name it
+	Size   int    `json:"size"`   // bytes read
+	SHA256 string `json:"sha256"` // hex digest of the bytes read
 }
 
 // MarshalJSON stamps the contract version: a document always says which
@@ -89,7 +109,18 @@ type Instance struct {
 	FaultReason    string    `json:"fault_reason,omitempty"`      // why FAULT; only in FAULT
 	LastTransition time.Time `json:"last_transition,omitzero"`    //
 	Transitions    uint64    `json:"transitions"`                 // state changes since vipd started
-	Stats          Stats     `json:"stats"`
+	// Stranger is the last host that sent adverts for this VRID without
+	// being a peer (Stats.Strangers), and StrangerAt when; absent if none.
+	Stranger   netip.Addr `json:"stranger,omitzero"`
+	StrangerAt time.Time  `json:"stranger_at,omitzero"`
+	// MismatchPeer is the last peer whose advert listed other virtual
+	// addresses than this instance's (Stats.AddressMismatch),
+	// MismatchAddresses that list, sorted, and MismatchAt when; absent if
+	// none.
+	MismatchPeer      netip.Addr   `json:"mismatch_peer,omitzero"`
+	MismatchAddresses []netip.Addr `json:"mismatch_addresses,omitempty"`
+	MismatchAt        time.Time    `json:"mismatch_at,omitzero"`
+	Stats             Stats        `json:"stats"`
 }
 
 // Stats are an instance's counters since vipd started. Names are
@@ -107,6 +138,17 @@ type Stats struct {
 	SendErrors     uint64 `json:"send_errors"`     // adverts that could not be sent
 	AddressErrors  uint64 `json:"address_errors"`  // failed VIP adds and removes
 	AnnounceErrors uint64 `json:"announce_errors"` // failed gratuitous ARPs
+	// Strangers counts packets from hosts that are not peers: with unicast
+	// peers, drops["unknown_peer"]; in multicast mode, adverts from a
+	// source never heard as a peer (vrrp.Stats.Strangers).
+	Strangers uint64 `json:"strangers"`
+	// AddressMismatch counts accepted adverts whose virtual addresses
+	// differ, as a set, from this instance's (vrrp.Stats.AddressMismatch).
+	AddressMismatch uint64 `json:"address_mismatch"`
+	// KernelDrops counts packets the kernel dropped from the instance's
+	// socket (shared by the instances of its interface and family) because
+	// its receive buffer was full: a flood vipd could not read.
+	KernelDrops uint64 `json:"kernel_drops"`
 	// Drops counts received packets not obeyed, by reason (vrrp.DropReason
 	// names: packet_len_err, auth_failure, unknown_vrid, ...). Reasons with
 	// no drops may be absent.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,6 +24,28 @@ type fakeNginx struct {
 	starts   []time.Time   // when each start command began
 	inflight int           // probes running now
 	overlap  bool          // two probes ever ran at once
+	gets     int           // probes run
+	clients  int           // clients waiting in the accept queue while hung
+}
+
+// Queued implements Backlog: closed listeners are no listener, and a hung
+// nginx leaves its clients queued.
+func (f *fakeNginx) Queued(context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case !f.alive || !f.answers:
+		return 0, ErrNoListener
+	case f.hung:
+		return f.clients, nil
+	}
+	return 0, nil
+}
+
+func (f *fakeNginx) getCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gets
 }
 
 func newFake() *fakeNginx { return &fakeNginx{alive: true, answers: true} }
@@ -45,6 +68,7 @@ func (f *fakeNginx) Check(context.Context) error {
 func (f *fakeNginx) Probe(ctx context.Context) error {
 	f.mu.Lock()
 	f.inflight++
+	f.gets++
 	if f.inflight > 1 {
 		f.overlap = true
 	}
@@ -58,10 +82,10 @@ func (f *fakeNginx) Probe(ctx context.Context) error {
 	}
 	if hung {
 		<-ctx.Done()
-		return fmt.Errorf("GET http://fake/: no answer after %v", time.Since(start))
+		return fmt.Errorf("GET http://fake/: %w after %v", errNoAnswer, time.Since(start))
 	}
 	if !up {
-		return errors.New("GET http://fake/: connect: connection refused")
+		return fmt.Errorf("GET http://fake/: connect: %w", syscall.ECONNREFUSED)
 	}
 	return nil
 }
@@ -174,10 +198,18 @@ func runGuard(t *testing.T, run func(context.Context) error) {
 	})
 }
 
+// policyInterval is the schedule the policy tests are written against
+// (timeout 3/4 of it, 150 ms), whatever the default.
+const policyInterval = 200 * time.Millisecond
+
 // newNginx builds a guard on f whose callbacks go to a new recorder.
+
 func newNginx(t *testing.T, cfg NginxConfig, f *fakeNginx) (*Nginx, *recorder) {
 	t.Helper()
 	rec := newRecorder()
+	if cfg.Interval == 0 {
+		cfg.Interval = policyInterval
+	}
 	cfg.Process, cfg.Probe, cfg.Runner = f, f, f
 	cfg.OnResult, cfg.OnVerdict = rec.onResult, rec.onVerdict
 	g, err := NewNginx(cfg)

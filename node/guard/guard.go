@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -41,6 +40,7 @@ const (
 	PhaseCheck   Phase = "check"   // a scheduled check
 	PhaseStart   Phase = "start"   // the start command of a restart attempt
 	PhaseRestart Phase = "restart" // a re-check during a restart attempt
+	PhaseConfirm Phase = "confirm" // the re-check of a timed-out GET
 )
 
 // Result is the outcome of one check (or of the start command).
@@ -114,12 +114,20 @@ func newMonitor(name string, interval time.Duration, rise, fall, weight, history
 // interval after the previous one started, or as soon as it ended if it
 // took longer. Rounds run one at a time on this goroutine, so checks never
 // overlap whatever they take (the seed's check_nginx.sh could). A receive
-// on wake (nil: never) starts a round at once.
-func (m *monitor) run(ctx context.Context, round func(context.Context), wake <-chan struct{}) error {
+// on wake (nil: never) starts a round at once. every, if not nil, returns
+// the interval before the next round in place of the fixed one.
+func (m *monitor) run(ctx context.Context, round func(context.Context), every func() time.Duration, wake ...<-chan struct{}) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("guard %s is already running", m.name)
 	}
 	defer m.running.Store(false)
+	var w1, w2 <-chan struct{}
+	if len(wake) > 0 {
+		w1 = wake[0]
+	}
+	if len(wake) > 1 {
+		w2 = wake[1]
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -127,12 +135,18 @@ func (m *monitor) run(ctx context.Context, round func(context.Context), wake <-c
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-		case <-wake:
+		case <-w1:
 			t.Stop() // Go 1.23 timers: no stale tick to drain
+		case <-w2:
+			t.Stop()
 		}
 		start := time.Now()
 		round(ctx)
-		t.Reset(max(0, time.Until(start.Add(m.interval))))
+		interval := m.interval
+		if every != nil {
+			interval = every()
+		}
+		t.Reset(max(0, time.Until(start.Add(interval))))
 	}
 }
 
@@ -178,6 +192,14 @@ func (m *monitor) failed() (act bool) {
 	return m.st.Verdict == Unknown || m.st.Verdict == Healthy && m.st.Failures >= m.fall
 }
 
+// steady reports whether the guard is healthy and its last scheduled
+// check passed.
+func (m *monitor) steady() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.st.Verdict == Healthy && m.st.Failures == 0
+}
+
 func (m *monitor) verdict() Verdict {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -221,15 +243,16 @@ func (m *monitor) status() Status {
 	return st
 }
 
-// schedule holds the settings both kinds of guard share, checked and
-// defaulted in one place.
+// schedule holds the settings both kinds of guard share, defaulted and
+// checked in one place.
 type schedule struct {
 	interval, timeout time.Duration
 	rise, fall        int
 	history           int
 }
 
-func (s *schedule) fill(defInterval time.Duration, defTimeout func(interval time.Duration) time.Duration) error {
+// fill gives each zero setting its default.
+func (s *schedule) fill(defInterval time.Duration, defTimeout func(interval time.Duration) time.Duration) {
 	if s.interval == 0 {
 		s.interval = defInterval
 	}
@@ -245,18 +268,24 @@ func (s *schedule) fill(defInterval time.Duration, defTimeout func(interval time
 	if s.history == 0 {
 		s.history = DefaultHistory
 	}
+}
+
+// problems returns every filled setting a guard cannot run with. A timeout
+// longer than the interval is allowed, as keepalived allows it: checks never
+// overlap, so the next one starts when the slow one ends.
+func (s schedule) problems() []error {
 	var errs []error
-	if s.interval < 0 {
-		errs = append(errs, fmt.Errorf("interval %v is negative", s.interval))
+	if s.interval <= 0 {
+		errs = append(errs, fmt.Errorf("interval %v is not positive", s.interval))
 	}
-	if s.timeout <= 0 || s.timeout > s.interval {
-		errs = append(errs, fmt.Errorf("timeout %v is not within the interval %v", s.timeout, s.interval))
+	if s.timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout %v is not positive", s.timeout))
 	}
-	if s.rise < 0 || s.fall < 0 {
+	if s.rise <= 0 || s.fall <= 0 {
 		errs = append(errs, fmt.Errorf("rise %d and fall %d must be positive", s.rise, s.fall))
 	}
-	if s.history < 0 {
-		errs = append(errs, fmt.Errorf("history %d is negative", s.history))
+	if s.history <= 0 {
+		errs = append(errs, fmt.Errorf("history %d is not positive", s.history))
 	}
-	return errors.Join(errs...)
+	return errs
 }

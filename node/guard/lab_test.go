@@ -1,3 +1,5 @@
+//go:build linux
+
 package guard_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -64,6 +67,13 @@ func startGuard(t *testing.T, ng *netns.Nginx, cfg guard.NginxConfig) *labGuard 
 	}
 	lg := &labGuard{verdicts: make(chan event, 100)}
 	cfg.Probe = guard.NewHTTPProbe(ng.URL, 0, dial)
+	// The accept queue is read through a netlink socket made in the
+	// node's namespace, as vipd's own is.
+	q := guard.NewListenQueue(netip.MustParseAddrPort(strings.TrimSuffix(strings.TrimPrefix(ng.URL, "http://"), "/")))
+	if err := node.Do(q.Open); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Backlog = q
 	cfg.PIDFile = ng.PIDFile
 	cfg.Start = ng.NetnsArgv() // inside the namespace this would be ng.Argv()
 	cfg.OnResult = func(r guard.Result) {
@@ -153,6 +163,23 @@ func (lg *labGuard) waitResult(t *testing.T, t0 time.Time, d time.Duration, what
 	panic("unreachable")
 }
 
+// waitingClient connects to url from inside node and returns a function
+// that closes the connection: against a stopped nginx it waits in the
+// accept queue.
+func waitingClient(t *testing.T, node *netns.Node, url string) func() {
+	t.Helper()
+	var c net.Conn
+	err := node.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"), time.Second)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { c.Close() }
+}
+
 // jitter sleeps a random part of an interval, so faults land anywhere
 // between two checks and the figures show the whole spread.
 func jitter() { time.Sleep(rand.N(guard.DefaultInterval)) }
@@ -168,7 +195,8 @@ func figures(ds []time.Duration) string {
 }
 
 // TestLabNginx runs the guard against a real nginx in a node namespace,
-// with the default interval (200 ms) and timeout (150 ms).
+// with the default interval (100 ms), timeout (75 ms) and accept-queue
+// watch.
 func TestLabNginx(t *testing.T) {
 	netns.RequireBinary(t, "nginx")
 	lab := netns.New(t, netns.Config{Nodes: 1})
@@ -210,6 +238,41 @@ func TestLabNginx(t *testing.T) {
 		}
 		t.Logf("SIGKILL to failed check: %s", figures(detect))
 		t.Logf("SIGKILL to nginx answering again (restarted, still Healthy): %s", figures(back))
+	})
+
+	// nginx is stopped gracefully (SIGQUIT, as systemctl stop nginx does):
+	// its listeners close before the master exits. The guard waits for the
+	// exit and starts it again; the verdict stays Healthy.
+	t.Run("stopped", func(t *testing.T) {
+		ng := node.StartNginx(t, t.TempDir())
+		lg := startGuard(t, ng, guard.NginxConfig{})
+		lg.wait(t, guard.Healthy, 2*time.Second)
+		var back []time.Duration
+		for range rounds {
+			old, err := ng.Pid()
+			if err != nil {
+				t.Fatal(err)
+			}
+			jitter()
+			t0 := time.Now()
+			if _, err := ng.Signal(syscall.SIGQUIT); err != nil {
+				t.Fatal(err)
+			}
+			up := lg.waitResult(t, t0, 3*time.Second, "passing re-check", func(r guard.Result) bool {
+				return r.OK && r.Phase == guard.PhaseRestart
+			})
+			lg.noVerdict(t)
+			if pid, err := ng.Pid(); err != nil || pid == old || !netns.Alive(pid) {
+				t.Fatalf("nginx pid %d (%v) after restart, was %d", pid, err, old)
+			}
+			back = append(back, end(up).Sub(t0))
+			time.Sleep(300 * time.Millisecond)
+		}
+		lg.noVerdict(t)
+		if st := lg.g.Status(); st.Verdict != guard.Healthy {
+			t.Errorf("status %+v, want healthy", st)
+		}
+		t.Logf("SIGQUIT to nginx answering again (restarted, still Healthy): %s", figures(back))
 	})
 
 	// The config is broken and nginx dies: the start command fails and the
@@ -274,9 +337,12 @@ func TestLabNginx(t *testing.T) {
 			if _, err := ng.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
+			// A client arrives and waits in the accept queue: what
+			// makes the guard GET.
+			closeClient := waitingClient(t, node, ng.URL)
 			failed := lg.waitResult(t, t0, time.Second, "failed check", func(r guard.Result) bool { return !r.OK })
-			if !strings.Contains(failed.Err, "no answer after") || failed.Latency < 150*time.Millisecond {
-				t.Errorf("first failure %+v, want an HTTP timeout after 150ms", failed)
+			if timeout := guard.DefaultTimeout(guard.DefaultInterval); !strings.Contains(failed.Err, "no answer after") || failed.Latency < timeout {
+				t.Errorf("first failure %+v, want an HTTP timeout after %v", failed, timeout)
 			}
 			detect = append(detect, end(failed).Sub(t0))
 			e := lg.wait(t, guard.Failed, 3*time.Second)
@@ -286,6 +352,7 @@ func TestLabNginx(t *testing.T) {
 			}
 			t.Logf("reason: %s", e.reason)
 
+			closeClient()
 			jitter()
 			t1 := time.Now()
 			if _, err := ng.Signal(syscall.SIGCONT); err != nil {

@@ -96,10 +96,35 @@ func TestNginxPolicy(t *testing.T) {
 			// systemctl start on an active unit: exit 0 and nothing changes.
 			start: func(f *fakeNginx) { f.startFor, f.startNop = 10*ms, true },
 			until: 2 * time.Second,
-			// check 400-550 times out; the master is alive, so no start
-			// command (it could not help) and no restart deadline to wait.
+			// check 400-550 times out, its confirmation 550-700 too; the
+			// master is alive, so no start command (it could not help) and
+			// no restart deadline to wait.
 			want: []change{{0, Healthy, ""},
-				{notice + 150*ms, Failed, "nginx: GET http://fake/: no answer after 150ms; not restarted: the master process is alive"}},
+				{notice + 300*ms, Failed, "nginx: GET http://fake/: no answer after 150ms; not restarted: the master process is alive"}},
+			wantStarts: 0,
+		},
+		{
+			name: "stopping nginx (SIGQUIT): started again once its master exits",
+			// Listeners closed at 310 ms, the master exits 120 ms later;
+			// the re-check at 450 ms finds it gone, and the start command
+			// brings nginx up.
+			fault: func(f *fakeNginx) {
+				f.answers = false
+				time.AfterFunc(120*ms, func() { f.set(func(f *fakeNginx) { f.alive = false }) })
+			},
+			start:      func(f *fakeNginx) { f.startFor = 10 * ms },
+			until:      2 * time.Second,
+			want:       []change{{0, Healthy, ""}},
+			wantStarts: 1,
+			wantPhases: []string{"check-", "restart-", "start+", "restart+", "check+"},
+		},
+		{
+			name:  "stopping nginx whose master never exits: FAULT at the deadline, no start",
+			fault: func(f *fakeNginx) { f.answers = false },
+			start: func(f *fakeNginx) { f.startFor = 10 * ms },
+			until: 2 * time.Second,
+			want: []change{{0, Healthy, ""},
+				{notice + time.Second, Failed, "nginx: GET http://fake/: connect: connection refused; restart: the master process refused connections and was still alive after 1s"}},
 			wantStarts: 0,
 		},
 		{
@@ -146,15 +171,7 @@ func TestNginxPolicy(t *testing.T) {
 				at(rec, tt.until)
 				synctest.Wait()
 
-				got := rec.verdicts()
-				if len(got) != len(tt.want) {
-					t.Fatalf("verdicts %+v, want %+v", got, tt.want)
-				}
-				for i, w := range tt.want {
-					if got[i].At != w.At || got[i].Verdict != w.Verdict || !strings.HasPrefix(got[i].Reason, w.Reason) {
-						t.Errorf("verdict %d = %+v, want %+v", i, got[i], w)
-					}
-				}
+				wantChanges(t, rec.verdicts(), tt.want)
 				if n := len(f.startTimes()); n != tt.wantStarts {
 					t.Errorf("start command ran %d times, want %d", n, tt.wantStarts)
 				}
@@ -219,18 +236,23 @@ func TestNginxHungProbe(t *testing.T) {
 		runGuard(t, g.Run)
 		at(rec, 310*ms)
 		f.set(func(f *fakeNginx) { f.hung = true })
-		at(rec, 750*ms)
+		at(rec, 900*ms)
 		synctest.Wait()
 		r := rec.since(400 * ms)[0]
 		if r.OK || r.Latency != 120*ms || r.Err != "GET http://fake/: no answer after 120ms" {
 			t.Errorf("result %+v, want a failure after the 120ms timeout", r)
 		}
-		if v := rec.verdicts(); len(v) != 2 || v[1].Verdict != Failed || v[1].At != 520*ms {
-			t.Errorf("verdicts %+v, want Failed at 520ms", v)
+		// The timed-out GET is confirmed by a second at once (400-520,
+		// 520-640): then Failed.
+		if c := rec.since(401 * ms)[0]; c.Phase != PhaseConfirm || c.Time.Sub(rec.t0) != 520*ms || c.OK {
+			t.Errorf("result after the timeout %+v, want a failed confirmation at 520ms", c)
 		}
-		// The hung check delayed nothing: the next started on schedule.
-		if next := rec.since(401 * ms)[0]; next.Time.Sub(rec.t0) != 600*ms {
-			t.Errorf("next check at %v, want 600ms", next.Time.Sub(rec.t0))
+		if v := rec.verdicts(); len(v) != 2 || v[1].Verdict != Failed || v[1].At != 640*ms {
+			t.Errorf("verdicts %+v, want Failed at 640ms", v)
+		}
+		// The round overran its interval: the next check starts at once.
+		if next := rec.since(521 * ms); len(next) < 1 || next[0].Time.Sub(rec.t0) != 640*ms {
+			t.Errorf("results after the confirmation %+v, want the next check at 640ms", next)
 		}
 	})
 }
@@ -424,16 +446,28 @@ func TestNewNginxErrors(t *testing.T) {
 		{"defaults with a url", NginxConfig{URL: "http://127.0.0.1/"}, ""},
 		{"pid file only", NginxConfig{PIDFile: "/run/nginx.pid"}, ""},
 		{"nothing to check", NginxConfig{}, "nothing to check"},
-		{"bad url", NginxConfig{URL: "ftp://x/"}, "not an http(s) URL"},
-		{"timeout beyond interval", NginxConfig{URL: "http://x/", Interval: 100 * ms, Timeout: 200 * ms}, "not within the interval"},
+		{"bad url", NginxConfig{URL: "ftp://x/"}, "not an http:// or https:// URL"},
+		{"url without a host", NginxConfig{URL: "http:///x"}, "not an http:// or https:// URL"},
+		{"bad url, probe given", NginxConfig{URL: "ftp://x/", Probe: newFake()}, ""},
+		{"process given, no pid file", NginxConfig{Process: newFake()}, ""},
+		// As keepalived allows: checks never overlap, the next starts when
+		// the slow one ends (Detection accounts for it).
+		{"timeout beyond interval", NginxConfig{URL: "http://x/", Interval: 100 * ms, Timeout: 200 * ms}, ""},
 		{"timeout equal to interval", NginxConfig{URL: "http://x/", Interval: 100 * ms, Timeout: 100 * ms}, ""},
+		{"negative interval", NginxConfig{URL: "http://x/", Interval: -ms}, "interval -1ms is not positive"},
+		{"negative timeout", NginxConfig{URL: "http://x/", Timeout: -ms}, "timeout -1ms is not positive"},
 		{"negative rise", NginxConfig{URL: "http://x/", Rise: -1}, "must be positive"},
+		{"negative history", NginxConfig{URL: "http://x/", History: -1}, "history -1 is not positive"},
 		{"empty start", NginxConfig{URL: "http://x/", Start: []string{}}, "empty start command"},
-		{"empty start, no restart", NginxConfig{URL: "http://x/", Start: []string{}, RestartDeadline: -1}, ""},
+		{"empty start, no restart", NginxConfig{URL: "http://x/", Start: []string{}, RestartDeadline: NoRestart}, ""},
+		{"every error at once", NginxConfig{Interval: -ms, Timeout: ms, Start: []string{}}, "interval -1ms is not positive\nempty start command\nnothing to check"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g, err := NewNginx(tt.cfg)
+			if verr := tt.cfg.Validate(); (verr == nil) != (err == nil) {
+				t.Errorf("Validate = %v, NewNginx = %v: they must agree", verr, err)
+			}
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -452,7 +486,7 @@ func TestNewNginxErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := g.cfg; c.Interval != 200*ms || c.Timeout != 150*ms || c.Rise != 1 || c.Fall != 1 ||
+	if c := g.cfg; c.Interval != 100*ms || c.Timeout != 75*ms || c.Rise != 1 || c.Fall != 1 ||
 		c.RestartDeadline != time.Second || !slices.Equal(c.Start, DefaultStart) {
 		t.Errorf("defaults %+v", c)
 	}
@@ -464,7 +498,7 @@ func TestNginxExitWakes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := &watchedFake{fakeNginx: newFake(), exited: make(chan struct{}, 1)}
 		rec := newRecorder()
-		g, err := NewNginx(NginxConfig{Process: w, Probe: w, Runner: w, OnResult: rec.onResult, OnVerdict: rec.onVerdict})
+		g, err := NewNginx(NginxConfig{Interval: policyInterval, Process: w, Probe: w, Runner: w, OnResult: rec.onResult, OnVerdict: rec.onVerdict})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -488,6 +522,140 @@ func TestNginxExitWakes(t *testing.T) {
 		cancel()
 		if err := <-done; err != nil || !w.closed {
 			t.Errorf("Run = %v, watcher closed %v; want nil, true", err, w.closed)
+		}
+	})
+}
+
+// TestNginxBacklog: with a Backlog the guard GETs only when clients wait in
+// the accept queue, when nothing listens, while it is not steadily healthy,
+// and once every ProbeEvery; a hung nginx with a client waiting fails within
+// Hang, at the default schedule (100 ms, timeout 75 ms).
+func TestNginxBacklog(t *testing.T) {
+	const fault = 310 * ms
+	tests := []struct {
+		name     string
+		fault    func(f *fakeNginx) // at 310 ms; nil: none
+		heal     func(f *fakeNginx) // at 1.2 s; nil: none
+		until    time.Duration
+		want     []change
+		wantGETs int
+	}{
+		{
+			name:     "healthy and idle: a GET once every ProbeEvery",
+			until:    3050 * ms,
+			want:     []change{{0, Healthy, ""}},
+			wantGETs: 4, // at 0, 1, 2 and 3 s; 31 checks
+		},
+		{
+			name:  "hung with a client waiting: the next check GETs, its confirmation fails",
+			fault: func(f *fakeNginx) { f.hung, f.clients = true, 1 },
+			until: 1100 * ms,
+			// check at 400 ms times out at 475, the confirmation at 550:
+			// 240 ms after the hang, within Hang's 250.
+			want:     []change{{0, Healthy, ""}, {550 * ms, Failed, "nginx: GET http://fake/: no answer after 75ms; not restarted"}},
+			wantGETs: 1 + 2 + 6, // then every check GETs while Failed (550 ms to 1.05 s)
+		},
+		{
+			name:     "hung with no client: the slow GET finds it",
+			fault:    func(f *fakeNginx) { f.hung = true },
+			until:    1160 * ms,
+			want:     []change{{0, Healthy, ""}, {1150 * ms, Failed, "nginx: GET http://fake/: no answer after 75ms; not restarted"}},
+			wantGETs: 1 + 2 + 1, // at 0 and 1 s, its confirmation, the check at 1.15 s
+		},
+		{
+			name:  "healed: only a GET makes it healthy again",
+			fault: func(f *fakeNginx) { f.hung, f.clients = true, 1 },
+			heal:  func(f *fakeNginx) { f.hung = false },
+			until: 2 * time.Second,
+			// Failed at 550; from then every check GETs and times out
+			// (550 ms to 1.15 s); the one at 1.25 s answers.
+			want:     []change{{0, Healthy, ""}, {550 * ms, Failed, "nginx: GET"}, {1250 * ms, Healthy, ""}},
+			wantGETs: 1 + 2 + 7 + 1,
+		},
+		{
+			name:  "listeners closed: a GET at once tells refused from hung",
+			fault: func(f *fakeNginx) { f.answers = false },
+			until: 1500 * ms,
+			// The master never exits: Failed at the restart deadline.
+			want: []change{{0, Healthy, ""}, {1400 * ms, Failed, "nginx: GET http://fake/: connect: connection refused"}},
+			// 400 ms, re-checks every 50 ms to 1.4 s (the last cut short
+			// by the deadline), then every check while Failed (1.4, 1.5 s)
+			wantGETs: 1 + 1 + 20 + 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				rec := newRecorder()
+				g, err := NewNginx(NginxConfig{ProbeEvery: time.Second, Process: f, Probe: f, Backlog: f, Runner: f,
+					OnResult: rec.onResult, OnVerdict: rec.onVerdict})
+				if err != nil {
+					t.Fatal(err)
+				}
+				runGuard(t, g.Run)
+				if tt.fault != nil {
+					at(rec, fault)
+					f.set(tt.fault)
+				}
+				if tt.heal != nil {
+					at(rec, 1190*ms)
+					f.set(tt.heal)
+				}
+				at(rec, tt.until)
+				synctest.Wait()
+				wantChanges(t, rec.verdicts(), tt.want)
+				if n := f.getCount(); n != tt.wantGETs {
+					t.Errorf("%d GETs, want %d", n, tt.wantGETs)
+				}
+			})
+		})
+	}
+	// The bound the test's 240 ms lies within.
+	if h, _ := (NginxConfig{URL: "http://127.0.0.1/", PIDFile: "nginx.pid"}).Hang(); h.Time != 250*ms {
+		t.Errorf("Hang = %v, want 250ms", h)
+	}
+}
+
+// wantChanges compares verdict changes, each Reason matched as a prefix.
+func wantChanges(t *testing.T, got, want []change) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("verdicts %+v, want %+v", got, want)
+	}
+	for i, w := range want {
+		if got[i].At != w.At || got[i].Verdict != w.Verdict || !strings.HasPrefix(got[i].Reason, w.Reason) {
+			t.Errorf("verdict %d = %+v, want %+v", i, got[i], w)
+		}
+	}
+}
+
+// TestNginxServing: a guard told no clients are expected checks only every
+// ProbeEvery while steadily healthy, and at once when told they are.
+func TestNginxServing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &watchedFake{fakeNginx: newFake(), exited: make(chan struct{}, 1)}
+		rec := newRecorder()
+		g, err := NewNginx(NginxConfig{ProbeEvery: time.Second, Process: w, Probe: w, Backlog: w, Runner: w,
+			OnResult: rec.onResult, OnVerdict: rec.onVerdict})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Serving(false)
+		runGuard(t, g.Run)
+		at(rec, 2050*ms)
+		// at 0, then every second: each a GET (ProbeEvery has passed)
+		if n, gets := len(rec.since(0)), w.getCount(); n != 3 || gets != 3 {
+			t.Errorf("not serving: %d checks, %d GETs by 2.05s; want 3, 3", n, gets)
+		}
+		g.Serving(true)
+		at(rec, 2360*ms)
+		var times []time.Duration
+		for _, r := range rec.since(2050 * ms) {
+			times = append(times, r.Time.Sub(rec.t0))
+		}
+		if want := []time.Duration{2050 * ms, 2150 * ms, 2250 * ms, 2350 * ms}; !slices.Equal(times, want) {
+			t.Errorf("serving: checks at %v, want %v", times, want)
 		}
 	})
 }

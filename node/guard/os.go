@@ -12,18 +12,16 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // ProcessChecker tells whether nginx's master process runs.
 type ProcessChecker interface {
 	// Check returns nil when the process is alive, or an error saying why
-	// it is not.
+	// it is not. It must not wait: the check's Timeout bounds only the GET.
 	Check(ctx context.Context) error
 }
 
@@ -279,7 +277,7 @@ func httpCause(ctx context.Context, err error, took time.Duration) error {
 
 // Exec runs commands as child processes, each in a process group of its
 // own, and SIGKILLs that whole group when the context is done: a script that
-// forked helpers leaves none behind.
+// forked helpers leaves none behind (Isolate; on Unix).
 //
 // Command.User is honoured only when we are root and the user exists;
 // otherwise the command runs as we do (keepalived's script_user semantics
@@ -296,12 +294,8 @@ func (Exec) Run(ctx context.Context, c Command) error {
 		return errors.New("empty command")
 	}
 	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if cred, err := credential(c.User); err != nil {
+	if err := Isolate(cmd, c.User); err != nil {
 		return err
-	} else if cred != nil {
-		cmd.SysProcAttr.Credential = cred
 	}
 	out, err := os.CreateTemp("", "vipd-guard-*")
 	if err != nil {
@@ -322,33 +316,6 @@ func (Exec) Run(ctx context.Context, c Command) error {
 		return fmt.Errorf("%w: %s", err, line)
 	}
 	return err
-}
-
-// credential returns the credentials to run as name, or nil to run as we do.
-func credential(name string) (*syscall.Credential, error) {
-	if name == "" || os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		return nil, nil // no such user: run as we do
-	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse uid %q of user %s: %w", u.Uid, name, err)
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, fmt.Errorf("failed to parse gid %q of user %s: %w", u.Gid, name, err)
-	}
-	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	gids, _ := u.GroupIds()
-	for _, g := range gids {
-		if n, err := strconv.ParseUint(g, 10, 32); err == nil {
-			cred.Groups = append(cred.Groups, uint32(n))
-		}
-	}
-	return cred, nil
 }
 
 // lastLine returns the last non-empty line in f's last 512 bytes, cut to

@@ -8,8 +8,14 @@ import (
 	"time"
 )
 
-// DefaultScriptInterval is keepalived's vrrp_script default interval.
+// DefaultScriptInterval is keepalived's vrrp_script default interval, the
+// only definition of it: node/config fills a vrrp_script block from
+// ScriptConfig.WithDefaults.
 const DefaultScriptInterval = time.Second
+
+// DefaultScriptTimeout is keepalived's vrrp_script default timeout: the
+// interval.
+func DefaultScriptTimeout(interval time.Duration) time.Duration { return interval }
 
 // ScriptConfig configures a keepalived-style vrrp_script check. Zero values
 // take keepalived's defaults.
@@ -19,7 +25,7 @@ type ScriptConfig struct {
 	User    string   // run as this user when we are root and it exists
 
 	Interval time.Duration // between starts; default DefaultScriptInterval
-	Timeout  time.Duration // the program is killed then; at most Interval, default Interval
+	Timeout  time.Duration // the program is killed then; default DefaultScriptTimeout(Interval)
 	Rise     int           // default 1
 	Fall     int           // default 1
 	Weight   int           // reported in Status as-is
@@ -31,6 +37,33 @@ type ScriptConfig struct {
 	OnVerdict func(Verdict, string) // every verdict change with its reason, ditto
 }
 
+// WithDefaults returns c with every zero setting given its default, as
+// NewScript runs it. It is idempotent.
+func (c ScriptConfig) WithDefaults() ScriptConfig {
+	s := c.schedule()
+	s.fill(DefaultScriptInterval, DefaultScriptTimeout)
+	c.Interval, c.Timeout, c.Rise, c.Fall, c.History = s.interval, s.timeout, s.rise, s.fall, s.history
+	return c
+}
+
+func (c ScriptConfig) schedule() schedule {
+	return schedule{interval: c.Interval, timeout: c.Timeout, rise: c.Rise, fall: c.Fall, history: c.History}
+}
+
+// Validate returns every reason NewScript would refuse c (with its defaults
+// applied), joined; nil when it would accept it.
+func (c ScriptConfig) Validate() error {
+	c = c.WithDefaults()
+	errs := c.schedule().problems()
+	if c.Name == "" {
+		errs = append(errs, errors.New("no name"))
+	}
+	if len(c.Command) == 0 {
+		errs = append(errs, errors.New("no command"))
+	}
+	return errors.Join(errs...)
+}
+
 // Script runs a program on a schedule, as keepalived runs a vrrp_script:
 // exit 0 is a success, anything else or outliving Timeout a failure (the
 // program's whole process group is then killed). Runs never overlap.
@@ -40,19 +73,11 @@ type Script struct {
 	m      *monitor
 }
 
-// NewScript checks cfg and returns a checker; call Run to start it.
+// NewScript checks cfg (Validate) and returns a checker; call Run to start
+// it.
 func NewScript(cfg ScriptConfig) (*Script, error) {
-	s := schedule{interval: cfg.Interval, timeout: cfg.Timeout, rise: cfg.Rise, fall: cfg.Fall, history: cfg.History}
-	err := s.fill(DefaultScriptInterval, func(i time.Duration) time.Duration { return i })
-	cfg.Interval, cfg.Timeout, cfg.Rise, cfg.Fall, cfg.History = s.interval, s.timeout, s.rise, s.fall, s.history
-	errs := []error{err}
-	if cfg.Name == "" {
-		errs = append(errs, errors.New("no name"))
-	}
-	if len(cfg.Command) == 0 {
-		errs = append(errs, errors.New("no command"))
-	}
-	if err := errors.Join(errs...); err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid script %q: %w", cfg.Name, err)
 	}
 	sc := &Script{cfg: cfg, runner: cfg.Runner}

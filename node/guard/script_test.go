@@ -176,7 +176,9 @@ func TestNewScriptErrors(t *testing.T) {
 		{ScriptConfig{Name: "a", Command: []string{"true"}}, ""},
 		{ScriptConfig{Command: []string{"true"}}, "no name"},
 		{ScriptConfig{Name: "a"}, "no command"},
-		{ScriptConfig{Name: "a", Command: []string{"true"}, Interval: time.Second, Timeout: 2 * time.Second}, "not within the interval"},
+		// keepalived allows it; runs never overlap.
+		{ScriptConfig{Name: "a", Command: []string{"true"}, Interval: time.Second, Timeout: 2 * time.Second}, ""},
+		{ScriptConfig{Name: "a", Command: []string{"true"}, Timeout: -time.Second}, "timeout -1s is not positive"},
 		{ScriptConfig{Name: "a", Command: []string{"true"}, Fall: -1}, "must be positive"},
 	}
 	for _, tt := range tests {
@@ -184,7 +186,7 @@ func TestNewScriptErrors(t *testing.T) {
 		if tt.want == "" {
 			if err != nil {
 				t.Errorf("%+v: %v", tt.cfg, err)
-			} else if s.cfg.Interval != time.Second || s.cfg.Timeout != time.Second {
+			} else if s.cfg.Interval != time.Second || s.cfg.Timeout != max(time.Second, tt.cfg.Timeout) {
 				t.Errorf("defaults: interval %v timeout %v, want keepalived's 1s and 1s", s.cfg.Interval, s.cfg.Timeout)
 			}
 			continue

@@ -26,8 +26,8 @@ const maxRecorded = 1 << 16
 const queueLen = 1024
 
 // A Network is an in-memory Ethernet segment for VRRP: a message sent to
-// vrrp.Group reaches every other host, one sent to a host's address reaches
-// that host. Delivered messages are copies with TTL 255 and the sender's
+// vrrp.Group (vrrp.Group6) reaches every other IPv4 (IPv6) host, one sent
+// to a host's address reaches that host: a host is one family's socket. Delivered messages are copies with TTL 255 and the sender's
 // address as source, so version 3 checksums verify.
 //
 // All methods are safe for concurrent use.
@@ -145,7 +145,7 @@ func (n *Network) Inject(p Packet) {
 	n.record(p)
 	var to []*conn
 	for _, h := range n.hosts {
-		if h.addr != p.Src && (p.Dst.IsMulticast() || h.addr == p.Dst) && !h.crashed {
+		if h.addr != p.Src && (p.Dst.IsMulticast() || h.addr == p.Dst) && !h.crashed && h.addr.Is6() == p.Dst.Is6() {
 			to = append(to, h.conn)
 		}
 	}
@@ -190,7 +190,7 @@ func (n *Network) send(c *conn, b []byte, dst netip.Addr) {
 	p.Time = time.Now()
 	n.record(p)
 	for _, h := range n.hosts {
-		if h == c.host || h.crashed || !(dst.IsMulticast() || h.addr == dst) {
+		if h == c.host || h.crashed || !(dst.IsMulticast() || h.addr == dst) || h.addr.Is6() != dst.Is6() {
 			continue
 		}
 		if !n.connected(src, h.addr) {

@@ -1,0 +1,114 @@
+package vrrp_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/vipkit/vip/vrrp"
+	"github.com/vipkit/vip/vrrp/vrrptest"
+	"golang.org/x/sync/errgroup"
+)
+
+// Two nodes, each with one socket (a Mux) for all its instances: node A
+// runs VRIDs 1 and 2, node B VRIDs 1 and 3. VRID 1 elects one master; the
+// adverts of B's VRID 3 reach A's socket but are no instance's drops, and
+// A's VRID 2 sees nothing of VRID 1 or 3. Over IPv4 and IPv6.
+func TestMuxSharesOneSocket(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		a, b     netip.Addr
+		vip1     netip.Prefix
+		vip2     netip.Prefix
+		vip3     netip.Prefix
+		wantDst  netip.Addr
+		wantFrom netip.Addr
+	}{
+		{"IPv4", netip.MustParseAddr("198.51.100.11"), netip.MustParseAddr("198.51.100.12"),
+			netip.MustParsePrefix("198.51.100.101/32"), netip.MustParsePrefix("198.51.100.102/32"), netip.MustParsePrefix("198.51.100.103/32"),
+			vrrp.Group, netip.MustParseAddr("198.51.100.12")},
+		{"IPv6", netip.MustParseAddr("fe80::11"), netip.MustParseAddr("fe80::12"),
+			netip.MustParsePrefix("2001:db8::101/128"), netip.MustParsePrefix("2001:db8::102/128"), netip.MustParsePrefix("2001:db8::103/128"),
+			vrrp.Group6, netip.MustParseAddr("fe80::12")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				net := vrrptest.NewNetwork(1)
+				ha, hb := net.Host(tt.a), net.Host(tt.b)
+				ma, mb := vrrp.NewMux(ha.Conn()), vrrp.NewMux(hb.Conn())
+				ctx, cancel := context.WithCancel(t.Context())
+				var g errgroup.Group
+				g.Go(func() error { return ma.Run(ctx) })
+				g.Go(func() error { return mb.Run(ctx) })
+
+				start := func(h *vrrptest.Host, m *vrrp.Mux, vrid uint8, prio uint8, vip netip.Prefix) *vrrp.Instance {
+					c, err := m.Conn(vrid, h.Addr())
+					if err != nil {
+						t.Fatal(err)
+					}
+					in, err := vrrp.NewInstance(vrrp.Config{VRID: vrid, Priority: prio, Version: vrrp.Version3,
+						Interval: 100 * time.Millisecond, Primary: h.Addr(), Addresses: []netip.Prefix{vip}},
+						c, h.Addresser(), h.Announcer())
+					if err != nil {
+						t.Fatal(err)
+					}
+					g.Go(func() error { defer c.Close(); return in.Run(ctx) })
+					return in
+				}
+				a1 := start(ha, ma, 1, 200, tt.vip1)
+				a2 := start(ha, ma, 2, 100, tt.vip2)
+				b1 := start(hb, mb, 1, 100, tt.vip1)
+				b3 := start(hb, mb, 3, 100, tt.vip3)
+				if _, err := ma.Conn(2, ha.Addr()); err == nil {
+					t.Fatal("a second Conn for VRID 2 on one socket was allowed")
+				}
+
+				time.Sleep(2 * time.Second)
+				synctest.Wait()
+				for _, c := range []struct {
+					name string
+					in   *vrrp.Instance
+					want vrrp.State
+				}{{"A/1", a1, vrrp.StateMaster}, {"B/1", b1, vrrp.StateBackup}, {"A/2", a2, vrrp.StateMaster}, {"B/3", b3, vrrp.StateMaster}} {
+					st := c.in.Status()
+					if st.State != c.want {
+						t.Errorf("%s is %v, want %v", c.name, st.State, c.want)
+					}
+					for _, r := range vrrp.DropReasons() {
+						if n := st.Stats.Drop(r); n != 0 {
+							t.Errorf("%s dropped %d adverts: %v", c.name, n, r)
+						}
+					}
+				}
+				if st := a2.Status(); st.Stats.AdvertRcvd != 0 {
+					t.Errorf("A/2 received %d adverts; nobody else runs VRID 2", st.Stats.AdvertRcvd)
+				}
+				if st := b1.Status(); st.Stats.AdvertRcvd < 15 || st.Master != tt.a {
+					t.Errorf("B/1 received %d adverts from %v, want about 20 from %v", st.Stats.AdvertRcvd, st.Master, tt.a)
+				}
+				// A's socket read B's VRID 3 and A's own... no: its peers'
+				// VRID 3, about 20 in 2 s; B's read A's VRID 2.
+				if n := ma.Unclaimed(); n < 15 {
+					t.Errorf("A's socket counted %d adverts for VRIDs it does not run, want about 20", n)
+				}
+				if n := mb.Unclaimed(); n < 15 {
+					t.Errorf("B's socket counted %d adverts for VRIDs it does not run, want about 20", n)
+				}
+				for _, p := range net.Packets() {
+					if p.Dst != tt.wantDst {
+						t.Fatalf("an advert went to %v, want %v", p.Dst, tt.wantDst)
+					}
+				}
+				cancel()
+				if err := g.Wait(); err != nil {
+					t.Fatal(err)
+				}
+				if ma.Len() != 0 {
+					t.Fatalf("%d Conns still open on A's socket", ma.Len())
+				}
+			})
+		})
+	}
+}
