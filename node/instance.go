@@ -273,7 +273,10 @@ func (u *unit) onEvent(ev vrrp.Event) {
 	u.mu.Lock()
 	u.lastTrans = ev.Time
 	u.transitions++
-	u.master = ev.To == vrrp.StateMaster
+	// An adopting backup holds the VIP: clients wait in its nginx.
+	was := u.master
+	u.master = ev.To == vrrp.StateMaster || ev.Adopting
+	serving := u.master
 	reason := ev.Reason
 	if ev.From == vrrp.StateFault && ev.To == vrrp.StateBackup && u.resumeWhy != "" {
 		reason, u.resumeWhy = u.resumeWhy, ""
@@ -289,7 +292,46 @@ func (u *unit) onEvent(ev vrrp.Event) {
 	if g != nil {
 		g.transition(u, ev)
 	}
-	if (ev.From == vrrp.StateMaster) != (ev.To == vrrp.StateMaster) {
+	if was != serving {
+		u.d.mu.Lock()
+		u.d.paceGuards()
+		u.d.mu.Unlock()
+	}
+	if ev.Adopting {
+		// A master heard ends the adoption with no transition: look again
+		// once the window is over.
+		n := u.transitionCount()
+		time.AfterFunc(vrrp.AdoptWindow(s.Engine.Interval)+s.Engine.Interval/4, func() { u.adoptOver(n) })
+	}
+}
+
+func (u *unit) transitionCount() uint64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.transitions
+}
+
+// adoptOver stops counting a backup that adopted leftover VIPs as serving
+// once it no longer holds them (it heard a master), unless a transition
+// since the one numbered n decided already.
+func (u *unit) adoptOver(n uint64) {
+	u.mu.Lock()
+	eng := u.eng
+	u.mu.Unlock()
+	if eng == nil {
+		return
+	}
+	st := eng.Status()
+	if st.Adopting || st.State == vrrp.StateMaster {
+		return
+	}
+	u.mu.Lock()
+	was := u.master && u.transitions == n
+	if was {
+		u.master = false
+	}
+	u.mu.Unlock()
+	if was {
 		u.d.mu.Lock()
 		u.d.paceGuards()
 		u.d.mu.Unlock()

@@ -82,6 +82,7 @@ type action struct {
 	from, to State     // actTransition
 	reason   string    // actTransition
 	master   netip.Addr
+	adopting bool // actTransition: see Event.Adopting
 }
 
 // Transition reasons: constants, so that a transition allocates nothing.
@@ -235,7 +236,7 @@ func (m *fsm) transition(to State, reason string) {
 	case StateBackup:
 		master = m.master
 	}
-	m.emit(action{kind: actTransition, from: from, to: to, reason: reason, master: master})
+	m.emit(action{kind: actTransition, from: from, to: to, reason: reason, master: master, adopting: m.adopting})
 }
 
 // AdoptWindow is how long an instance with Config.AdoptVIPs that finds its
@@ -471,7 +472,10 @@ func (m *fsm) fault(reason string) {
 // giveUp ends the current state's duties on the way to INIT or FAULT. A
 // master gives the VIP up first, then tells the backups to take over after
 // Skew_Time rather than Master_Down_Interval; anyone else drops whatever
-// VIP it may hold (a leftover being adopted, say).
+// VIP it may hold. A backup adopting leftover VIPs is the master as far as
+// clients know: it leaves as one, or the peer, which heard the last
+// advert of the run that crashed, waits out Master_Down_Interval from
+// there with nobody holding the VIP.
 func (m *fsm) giveUp() {
 	switch m.state {
 	case StateMaster:
@@ -481,6 +485,11 @@ func (m *fsm) giveUp() {
 	case StateBackup:
 		m.stop(timerMasterDown)
 		m.stop(timerPreempt)
+		if m.adopting {
+			m.emit(action{kind: actRemoveVIPs})
+			m.send(0)
+			return
+		}
 	}
 	m.emit(action{kind: actRemoveVIPs})
 }

@@ -92,11 +92,11 @@ func TestFSMAdopt(t *testing.T) {
 			state: StateBackup,
 		},
 		{
-			name:  "fault while listening removes the VIPs",
+			name:  "fault while listening leaves as a master: VIPs removed, priority 0",
 			cfg:   adopt,
 			setup: toAdopting,
 			in:    faultAt(100*ms, "nginx failed"),
-			want:  []string{"stop masterDown", "stop preempt", "remove", "BACKUP->FAULT: nginx failed"},
+			want:  []string{"stop masterDown", "stop preempt", "remove", "send 0", "BACKUP->FAULT: nginx failed"},
 			state: StateFault,
 		},
 		{
@@ -108,10 +108,18 @@ func TestFSMAdopt(t *testing.T) {
 			state: StateBackup,
 		},
 		{
-			name:  "shutdown while listening removes the VIPs",
+			name:  "shutdown while listening leaves as a master: VIPs removed, priority 0",
 			cfg:   adopt,
 			setup: toAdopting,
 			in:    shutdownAt(100 * ms),
+			want:  []string{"stop masterDown", "stop preempt", "remove", "send 0", "BACKUP->INIT: shutdown"},
+			state: StateInit,
+		},
+		{
+			name:  "shutdown after a master was heard: a plain backup, no priority 0",
+			cfg:   adopt,
+			setup: []fsmIn{startupHeldAt(0), advertAt(400*ms, fsmLow, 100)},
+			in:    shutdownAt(500 * ms),
 			want:  []string{"stop masterDown", "stop preempt", "remove", "BACKUP->INIT: shutdown"},
 			state: StateInit,
 		},

@@ -223,6 +223,11 @@ type Event struct {
 	From, To State
 	Reason   string     // why: "master down", "higher priority advert", Fault's reason, ...
 	Master   netip.Addr // the master after the transition (our Primary when To is MASTER), if known
+	// Adopting is a BACKUP that keeps the virtual addresses a previous run
+	// left (Config.AdoptVIPs) while it listens for a master: clients
+	// reach it as a master until Status.Adopting turns false (a master
+	// heard: the addresses dropped, no transition) or it becomes MASTER.
+	Adopting bool
 }
 
 // Status is a snapshot of an instance.
@@ -238,6 +243,8 @@ type Status struct {
 	// WantMaster is a sync group member's BACKUP whose Master_Down_Timer
 	// expired while Config.SyncGate held it back.
 	WantMaster bool
+	// Adopting: see Event.Adopting.
+	Adopting bool
 	// Stranger is the last host that sent adverts for our VRID without
 	// being a peer (see Stats.Strangers), and StrangerAt when; zero if none.
 	Stranger   netip.Addr
@@ -679,7 +686,13 @@ func (i *Instance) receive(now time.Time, r received) {
 // judge asks the multicast stranger rule about an accepted advert and says
 // whether the state machine may have it; a stranger's is counted and logged.
 func (i *Instance) judge(now time.Time, r received) bool {
-	v := i.strangers.judge(now, r.src, r.priority, i.m.state, r.priority > i.cfg.Priority, i.m.masterDown())
+	st := i.m.state
+	if st == StateBackup && i.m.adopting {
+		// It holds the VIP a crashed run left, as the master it was: a
+		// stranger heard first must not take it (it knows no peer yet).
+		st = StateMaster
+	}
+	v := i.strangers.judge(now, r.src, r.priority, st, r.priority > i.cfg.Priority, i.m.masterDown())
 	if v == obey {
 		return true
 	}
@@ -904,7 +917,7 @@ func (i *Instance) transition(now time.Time, a action) {
 	// new state already, not the one before this step.
 	i.publish()
 	select {
-	case i.events <- Event{Time: now, From: a.from, To: a.to, Reason: a.reason, Master: a.master}:
+	case i.events <- Event{Time: now, From: a.from, To: a.to, Reason: a.reason, Master: a.master, Adopting: a.adopting}:
 	default:
 		i.st.EventsDropped++
 	}
@@ -973,6 +986,7 @@ func (i *Instance) publish() {
 		s.Master, s.MasterPriority = i.m.master, i.m.masterPrio
 	}
 	s.WantMaster = i.m.wantMaster
+	s.Adopting = i.m.adopting
 	s.Stranger, s.StrangerAt = i.stranger, i.strangeAt
 	s.MismatchPeer, s.MismatchAddresses, s.MismatchAt = i.mismatchPeer, i.mismatchAddrs, i.mismatchAt
 	if kd, ok := i.conn.(KernelDropper); ok {

@@ -39,6 +39,9 @@ const maxKnownPeers = 16
 //     with gratuitous ARPs): it yields to us, as the loser of a heal or a
 //     race does. Priority-0 adverts of a stranger are ignored.
 //
+// A BACKUP adopting leftover VIPs (Config.AdoptVIPs) is judged as a MASTER:
+// it holds the VIP, and having just started it knows no peer yet.
+//
 // keepalived has no such notion in multicast mode and steps down at the
 // first higher advert, whoever sends it; that is what issue 13 measured (12.6
 // s without a holder). The price of holding on: a real peer of a higher
