@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/vipkit/vip/node/control"
 )
 
 // TestGolden replays each scenario into a running program and compares
@@ -29,6 +32,8 @@ func TestGolden(t *testing.T) {
 		{"bad_input_120x30", 120, 30, nil, (*lab).badInput},
 		{"pairs_120x30", 120, 30, []string{"web", "api", "db"}, (*lab).threePairs},
 		{"config_mismatch_80x24", 80, 24, nil, (*lab).configMismatch},
+		{"vip_mismatch_80x24", 80, 24, nil, (*lab).vipMismatch},
+		{"stranger_80x24", 80, 24, nil, (*lab).stranger},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Record the scenario on one model ...
@@ -68,4 +73,27 @@ func (l *lab) threePairs() {
 func (l *lab) configMismatch() {
 	l.steady()
 	l.apply(configCheckMsg{pair: l.p, r: mismatchReport()})
+}
+
+// vipMismatch: a VIP moved on nginx-01 only (.100 to .101), heard by
+// nginx-02, whose own list is the old one: the banner, wrapped in two.
+func (l *lab) vipMismatch() {
+	l.steady()
+	in := l.instance(control.StateBackup, 100, false)
+	in.MismatchPeer, in.MismatchAt = addr1, t0.Add(-time.Second)
+	in.MismatchAddresses = []netip.Addr{netip.MustParseAddr("198.51.100.101")}
+	in.Stats.AddressMismatch = 12
+	l.send(1, Update{Status: status(l.name(1), in)})
+}
+
+// stranger: a host that is not a peer sent adverts for VI_1, heard by
+// both nodes.
+func (l *lab) stranger() {
+	l.steady()
+	for i, st := range []control.State{control.StateMaster, control.StateBackup} {
+		in := l.instance(st, uint8(150-50*i), st == control.StateMaster)
+		in.Stranger, in.StrangerAt = netip.MustParseAddr("198.51.100.50"), t0.Add(-time.Second)
+		in.Stats.Strangers = 10
+		l.send(i, Update{Status: status(l.name(i), in)})
+	}
 }

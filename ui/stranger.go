@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // strangerRecent is how long after its last packet a stranger keeps its
@@ -53,10 +51,11 @@ func strangerBanners(c *common, p *pairView, width int) []string {
 	}
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		// Short enough for 80 columns: the nodes that heard it, and when.
+		// The nodes that heard it, and when it was last heard: one line
+		// of 80 columns for an IPv4 stranger, wrapped for a long one.
 		text := fmt.Sprintf("STRANGER %s: %s is not a peer (%s, %s)",
 			k.inst, k.addr, strings.Join(slices.Compact(seen[k]), ", "), last[k].Format(time.TimeOnly))
-		out = append(out, c.styles.Stranger.Width(width).Render(ansi.Truncate(text, max(width-2, 1), "…")))
+		out = append(out, bannerLines(c.styles.Stranger, text, width)...)
 	}
 	return out
 }

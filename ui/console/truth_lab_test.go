@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vipkit/vip/fixtures/netns"
+	"github.com/vipkit/vip/node/control"
 	"github.com/vipkit/vip/ui/console"
 	"github.com/vipkit/vip/ui/demo"
 )
@@ -218,10 +219,18 @@ type truthRun struct {
 	mu     sync.Mutex
 	frames []frame
 	heard  map[string][]time.Time // reports by node: statuses and events
+	status []heardStatus          // every status the model took, in order
 	rounds []round
 	marks  []mark
 	errs   []string
 	figs   []string
+}
+
+// heardStatus is a node's status and when the model took it.
+type heardStatus struct {
+	at     time.Time
+	node   string
+	status *control.Status
 }
 
 type frame struct {
@@ -343,6 +352,9 @@ func (tr *truthRun) addHeard(h console.Heard) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.heard[h.Node] = append(tr.heard[h.Node], h.At)
+	if h.Update.Status != nil {
+		tr.status = append(tr.status, heardStatus{h.At, h.Node, h.Update.Status})
+	}
 }
 
 // readTruth reads the VIP on every node until ctx ends.
@@ -522,6 +534,16 @@ func (tr *truthRun) never(what string, shows func(view) bool) {
 	}
 }
 
+// neverBefore fails the test if a frame before t shows what.
+func (tr *truthRun) neverBefore(t time.Time, what string, shows func(view) bool) {
+	for i := range tr.frames {
+		if f := &tr.frames[i]; f.At.Before(t) && shows(f.view()) {
+			tr.t.Errorf("%s: %s:\n%s", tr.ms(f.At), what, f.Screen)
+			return
+		}
+	}
+}
+
 // firstFrame is the first frame from since on that matches; the test
 // fails without one.
 func (tr *truthRun) firstFrame(since time.Time, ok func(view) bool) *frame {
@@ -622,6 +644,7 @@ func (tr *truthRun) logTimeline() {
 // view is what a frame says, read from its text as an operator reads it.
 type view struct {
 	banner   string          // a SPLIT BRAIN line
+	banners  []string        // every line above the cards but the header
 	lane     string          // the VIP line
 	heldBy   []string        // "held by X [and Y]"
 	noneHeld bool            // "held by no node": every node known, none holding
@@ -641,10 +664,25 @@ func (v view) current(node string) bool {
 	return c.title == "connected" && !c.lastKnown
 }
 
+// bannerWith is the first banner line that says s, or "".
+func (v view) bannerWith(s string) string {
+	for _, b := range v.banners {
+		if strings.Contains(b, s) {
+			return b
+		}
+	}
+	return ""
+}
+
 func (v view) summary(nodes []string) string {
 	var parts []string
 	if v.banner != "" {
 		parts = append(parts, "BANNER")
+	}
+	for _, kind := range []string{"STRANGER", "VIP LIST MISMATCH"} {
+		if b := v.bannerWith(kind); b != "" {
+			parts = append(parts, "["+b+"]")
+		}
 	}
 	parts = append(parts, "lane["+v.lane+"]")
 	for _, n := range nodes {
@@ -673,6 +711,7 @@ func parseView(screen string) view {
 	lines := strings.Split(screen, "\n")
 	i := 1 // the header
 	for ; i < len(lines) && !strings.HasPrefix(lines[i], "╭"); i++ {
+		v.banners = append(v.banners, strings.TrimSpace(lines[i]))
 		if strings.Contains(lines[i], "SPLIT BRAIN") && v.banner == "" {
 			v.banner = strings.TrimSpace(lines[i])
 		}

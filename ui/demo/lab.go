@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/vipkit/vip/fixtures/bench"
@@ -492,4 +493,47 @@ func (l *Lab) Ctl(ctx context.Context, name string, args ...string) (string, err
 		}
 	}
 	return "", fmt.Errorf("no node %q in the lab", name)
+}
+
+// ReloadVipd changes node name's vipd configuration with edit, checks the
+// result (vipd -t) and reloads vipd with it (SIGHUP), as an operator does;
+// it returns once the signal is sent, not when vipd has applied it. Not in
+// the keepalived lab.
+func (l *Lab) ReloadVipd(ctx context.Context, name string, edit func(*config.Config)) error {
+	if l.keepalived {
+		return errors.New("the keepalived lab runs no vipd to reload")
+	}
+	for _, ln := range l.nodes {
+		if ln.net.Name != name {
+			continue
+		}
+		cfg, err := config.Load(ln.conf)
+		if err != nil {
+			return err
+		}
+		edit(cfg)
+		text, err := cfg.MarshalText()
+		if err != nil {
+			return fmt.Errorf("failed to write %s's configuration: %w", name, err)
+		}
+		if err := os.WriteFile(ln.conf, text, 0o644); err != nil {
+			return fmt.Errorf("failed to write %s: %w", ln.conf, err)
+		}
+		if out, err := ln.net.Output(ctx, l.vipd, "-t", "-f", ln.conf); err != nil {
+			return fmt.Errorf("vipd rejects %s: %w\n%s", ln.conf, err, out)
+		}
+		b, err := os.ReadFile(ln.vipdPID()) // labctl vipd start rewrites it
+		if err != nil {
+			return fmt.Errorf("failed to find vipd on %s: %w", name, err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			return fmt.Errorf("failed to read vipd's pid on %s: %w", name, err)
+		}
+		if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+			return fmt.Errorf("failed to reload vipd on %s (pid %d): %w", name, pid, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("no node %q in the lab", name)
 }
