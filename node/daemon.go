@@ -59,6 +59,7 @@ type Daemon struct {
 	running  atomic.Bool
 	stopped  chan struct{}   // closed when Run returns
 	tasks    *errgroup.Group // Run's: every long-lived part runs on it
+	unitsCtx context.Context // the instances': Run cancels it once they all know vipd stops
 	socks    *sockets        // the advert sockets the instances share
 	vipSocks *vipSockets     // the VIP sockets (netlink, ARP, NDP) they share per interface
 
@@ -168,6 +169,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer ncancel()
 	tasks.Go(func() error { return d.notifier.Run(nctx) })
 	tasks.Go(func() error { return d.watchLinks(tctx) })
+	uctx, ucancel := context.WithCancel(context.WithoutCancel(tctx))
+	defer ucancel()
+	d.unitsCtx = uctx
 
 	d.mu.Lock()
 	c := d.cfg
@@ -193,7 +197,18 @@ loop:
 		guards = append(guards, g)
 	}
 	d.mu.Unlock()
-	// tctx is done: they are all stopping at once.
+	// Every instance gives up (a master: VIPs, then priority 0) before
+	// any tears down, its connection drops left for later: the last
+	// master's priority-0 advert then waits for the others' netlink
+	// deletes and sends only, not for their sock_diag dumps, log lines
+	// and socket closes.
+	var left sync.WaitGroup
+	for _, u := range units {
+		u.stopping()
+		left.Go(u.leave)
+	}
+	left.Wait()
+	ucancel()
 	for _, u := range units {
 		u.stop()
 	}
@@ -374,7 +389,7 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 		}
 	}
 	for _, u := range startUnits {
-		u.start(d.tasks, ctx)
+		u.start(d.tasks, d.unitsCtx)
 	}
 	d.log.Info("configuration applied", "kept", kept, "restarted", restarted, "added", added, "removed", removed,
 		"guards_started", len(startDefs), "guards_stopped", len(stopGuards))

@@ -155,6 +155,26 @@ func (u *unit) start(g *errgroup.Group, ctx context.Context) {
 	u.task = goTask(g, ctx, u.Run)
 }
 
+// stopping tells u's VIPs that the daemon is stopping (see vips.stop).
+func (u *unit) stopping() {
+	u.mu.Lock()
+	v := u.vips
+	u.mu.Unlock()
+	if v != nil {
+		v.stop()
+	}
+}
+
+// leave has the engine give up now (see vrrp.Instance.Leave), if it runs.
+func (u *unit) leave() {
+	u.mu.Lock()
+	eng := u.eng
+	u.mu.Unlock()
+	if eng != nil {
+		eng.Leave()
+	}
+}
+
 // stop shuts the engine down (a master sends priority 0 and drops its
 // VIPs) and waits for it.
 func (u *unit) stop() { u.task.stop() }
