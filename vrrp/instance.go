@@ -549,7 +549,27 @@ func (i *Instance) Run(ctx context.Context) error {
 	rx := make(chan received, 16)
 	stop := make(chan struct{})
 	readErr := make(chan error, 1)
-	go i.read(rx, stop, readErr)
+	mc, pushed := muxConnOf(i.conn)
+	if pushed {
+		// The Mux's goroutine checks and decodes for us: no reader
+		// goroutine, one wake-up per advert fewer.
+		adv := Advertisement{Addresses: make([]netip.Addr, 0, MaxAddresses)}
+		mc.attach(func(b []byte, info PacketInfo) bool {
+			select {
+			case rx <- i.accept(b, info, &adv):
+				return true
+			default:
+				return false
+			}
+		}, func(err error) {
+			select {
+			case readErr <- err:
+			default:
+			}
+		})
+	} else {
+		go i.read(rx, stop, readErr)
+	}
 
 	// A Fault before Run makes us start in FAULT, not flap through MASTER.
 	var faulted *command
@@ -621,6 +641,10 @@ loop:
 
 	i.step(time.Now(), input{kind: inShutdown})
 	i.publish()
+	if pushed {
+		mc.detach()
+		return err
+	}
 	close(stop)
 	// Unblock the reader: any past deadline will do.
 	_ = i.conn.SetReadDeadline(time.Unix(1, 0))
