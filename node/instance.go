@@ -243,19 +243,17 @@ func (u *unit) runOnce(ctx context.Context) error {
 	u.log.Info("VRRP instance started", "interface", s.Interface, "vrid", cfg.VRID, "primary", cfg.Primary,
 		"priority", s.Engine.Priority, "vips", len(s.VIPs))
 
-	// The engine, and its events pumped to the watch stream and the notify
-	// scripts until the last one it sent before returning.
-	var g errgroup.Group
+	// The engine, and on this goroutine (not one more per instance) its
+	// events pumped to the watch stream and the notify scripts until the
+	// last one it sent before returning.
 	ran := make(chan struct{})
-	g.Go(func() error {
+	runErr := make(chan error, 1)
+	go func() {
 		defer close(ran)
-		return eng.Run(ctx)
-	})
-	g.Go(func() error {
-		u.pump(eng.Events(), ran)
-		return nil
-	})
-	err = g.Wait()
+		runErr <- eng.Run(ctx)
+	}()
+	u.pump(eng.Events(), ran)
+	err = <-runErr
 
 	u.mu.Lock()
 	u.base = addStats(u.base, eng.Status().Stats)

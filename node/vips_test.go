@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -177,24 +178,9 @@ func (s *dropWatch) DropSockets(netip.Addr) (int, error) {
 func TestDaemonStopSendsPriorityZeroFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 5
-		var conf strings.Builder
-		for i := range n {
-			fmt.Fprintf(&conf, "vrrp_instance VI_%d {\n state BACKUP\n interface eth0\n virtual_router_id %d\n nopreempt\n"+
-				" advert_int 1\n virtual_ipaddress {\n  198.51.100.%d/32\n }\n}\n", i+1, i+1, 51+i)
-		}
-		path := filepath.Join(t.TempDir(), "keepalived.conf")
-		if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
 		net := nodetest.NewNetwork("eth0")
 		sys := &dropWatch{System: net.System(netip.MustParseAddr("198.51.100.11")), seg: net.Segment("eth0")}
-		d, err := New(Options{ConfigPath: path, System: sys, Notify: &nodetest.Notify{}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- d.Run(ctx) }()
+		d, cancel, done := runInstances(t, sys, n)
 		time.Sleep(vrrp.MasterDownInterval(100, time.Second) + time.Second)
 		for _, in := range d.Status().Instances {
 			if in.State != control.StateMaster {
@@ -218,4 +204,52 @@ func TestDaemonStopSendsPriorityZeroFirst(t *testing.T) {
 			}
 		}
 	})
+}
+
+// runInstances runs a vipd of n instances (VRIDs 1 up, one VIP each) on
+// sys; cancel stops it, and done says how Run returned.
+func runInstances(t *testing.T, sys System, n int) (*Daemon, context.CancelFunc, chan error) {
+	t.Helper()
+	var conf strings.Builder
+	for i := range n {
+		fmt.Fprintf(&conf, "vrrp_instance VI_%d {\n state BACKUP\n interface eth0\n virtual_router_id %d\n nopreempt\n"+
+			" advert_int 1\n virtual_ipaddress {\n  198.51.100.%d/32\n }\n}\n", i+1, i+1, 51+i)
+	}
+	path := filepath.Join(t.TempDir(), "keepalived.conf")
+	if err := os.WriteFile(path, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{ConfigPath: path, System: sys, Notify: &nodetest.Notify{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	return d, cancel, done
+}
+
+// An instance costs two goroutines (its unit, which also pumps its events,
+// and the engine's loop, fed by the shared socket's Mux): their stacks are
+// most of vipd's memory at 1,000 instances.
+func TestDaemonGoroutinesPerInstance(t *testing.T) {
+	count := func(n int) int {
+		var g int
+		synctest.Test(t, func(t *testing.T) {
+			net := nodetest.NewNetwork("eth0")
+			_, cancel, done := runInstances(t, net.System(netip.MustParseAddr("198.51.100.11")), n)
+			time.Sleep(vrrp.MasterDownInterval(100, time.Second) + time.Second)
+			synctest.Wait()
+			g = runtime.NumGoroutine()
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+		return g
+	}
+	one, six := count(1), count(6)
+	if per := float64(six-one) / 5; per != 2 {
+		t.Errorf("%.1f goroutines per instance, want 2", per)
+	}
 }
