@@ -202,9 +202,18 @@ loop:
 	// master's priority-0 advert then waits for the others' netlink
 	// deletes and sends only, not for their sock_diag dumps, log lines
 	// and socket closes.
-	var left sync.WaitGroup
+	var (
+		left   sync.WaitGroup
+		goneMu sync.Mutex
+		gone   []netip.Addr
+	)
+	collect := func(a netip.Addr) {
+		goneMu.Lock()
+		gone = append(gone, a)
+		goneMu.Unlock()
+	}
 	for _, u := range units {
-		u.stopping()
+		u.stopping(collect)
 		left.Go(u.leave)
 	}
 	left.Wait()
@@ -212,6 +221,7 @@ loop:
 	for _, u := range units {
 		u.stop()
 	}
+	d.dropSockets(gone)
 	for _, g := range guards {
 		g.task.stop()
 	}
@@ -223,6 +233,33 @@ loop:
 	}
 	d.log.Info("vipd stopped")
 	return nil
+}
+
+// dropSockets drops the connections bound to the VIPs a stopping vipd
+// gave up: at once where the System can (BatchDropper). Failing to is
+// logged only.
+func (d *Daemon) dropSockets(addrs []netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	if bd, ok := d.opts.System.(BatchDropper); ok {
+		n, err := bd.DropSocketsOf(addrs)
+		if err != nil {
+			d.log.Warn("failed to drop the connections bound to the VIPs given up", "vips", len(addrs), "dropped", n, "err", err)
+		} else if n > 0 {
+			d.log.Info("dropped connections left bound to the VIPs given up", "vips", len(addrs), "dropped", n)
+		}
+		return
+	}
+	sd, ok := d.opts.System.(SocketDropper)
+	if !ok {
+		return
+	}
+	for _, a := range addrs {
+		if _, err := sd.DropSockets(a); err != nil {
+			d.log.Warn("failed to drop the connections bound to the VIP", "vip", a, "when", "giving the VIP up", "err", err)
+		}
+	}
 }
 
 // Reload reads the configuration file again, as SIGHUP asks. A file with

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -156,12 +157,12 @@ func (u *unit) start(g *errgroup.Group, ctx context.Context) {
 }
 
 // stopping tells u's VIPs that the daemon is stopping (see vips.stop).
-func (u *unit) stopping() {
+func (u *unit) stopping(collect func(netip.Addr)) {
 	u.mu.Lock()
 	v := u.vips
 	u.mu.Unlock()
 	if v != nil {
-		v.stop()
+		v.stop(collect)
 	}
 }
 

@@ -67,6 +67,13 @@ type SocketDropper interface {
 	DropSockets(addr netip.Addr) (int, error)
 }
 
+// BatchDropper is a SocketDropper that drops the connections of many
+// addresses at once, for about the cost of one: a stopping vipd drops
+// those of every VIP it gave up in one call.
+type BatchDropper interface {
+	DropSocketsOf(addrs []netip.Addr) (int, error)
+}
+
 // OS is the System of the host, in the network namespace of the calling
 // process: vipd started with `ip netns exec` works inside it.
 type OS struct{}
@@ -75,6 +82,7 @@ var (
 	_ System        = OS{}
 	_ LinkWatcher   = OS{}
 	_ SocketDropper = OS{}
+	_ BatchDropper  = OS{}
 )
 
 // Listen implements System.
@@ -154,9 +162,11 @@ type vips struct {
 	// kernel (a full address dump, 1,000 of them at 1,000 instances) and
 	// no drop.
 	gone map[netip.Prefix]bool
-	// stopping defers the drops of RemoveAddress to Close: a daemon
-	// stopping sends every instance's priority 0 first.
+	// stopping defers the drops of RemoveAddress: a daemon stopping
+	// sends every instance's priority 0 first. They go to collect, or
+	// without it to pending, for Close.
 	stopping bool
+	collect  func(netip.Addr)
 	pending  []netip.Addr
 }
 
@@ -242,7 +252,11 @@ func (v *vips) RemoveAddress(p netip.Prefix) error {
 		return err
 	}
 	if v.stopping {
-		v.pending = append(v.pending, p.Addr())
+		if v.collect != nil {
+			v.collect(p.Addr())
+		} else {
+			v.pending = append(v.pending, p.Addr())
+		}
 		v.gone[p] = true
 		return nil
 	}
@@ -252,13 +266,14 @@ func (v *vips) RemoveAddress(p netip.Prefix) error {
 	return nil
 }
 
-// stop makes RemoveAddress leave the drops to Close: the daemon is
-// stopping, and each drop (a sock_diag dump) before the next instance's
-// priority-0 advert delays the peer's takeover of that instance.
-func (v *vips) stop() {
+// stop makes RemoveAddress leave the drops to collect (nil: to Close): the
+// daemon is stopping, and each drop (a sock_diag dump) before the next
+// instance's priority-0 advert delays the peer's takeover of that
+// instance.
+func (v *vips) stop(collect func(netip.Addr)) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.stopping = true
+	v.stopping, v.collect = true, collect
 }
 
 // flushDrops carries out the deferred drops. v.mu is held.

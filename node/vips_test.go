@@ -77,7 +77,7 @@ func TestVIPsDropSockets(t *testing.T) {
 		{v.AddAddress, "add it again while held", 1, 2},
 		{v.RemoveAddress, "give it up", 2, 2},
 		{v.AddAddress, "take it back", 2, 2},
-		{func(netip.Prefix) error { v.stop(); return nil }, "the daemon stops", 2, 2},
+		{func(netip.Prefix) error { v.stop(nil); return nil }, "the daemon stops", 2, 2},
 		{v.RemoveAddress, "give it up while stopping", 2, 2},
 		{func(netip.Prefix) error { return v.Close() }, "close", 3, 2},
 	}
@@ -252,4 +252,37 @@ func TestDaemonGoroutinesPerInstance(t *testing.T) {
 	if per := float64(six-one) / 5; per != 2 {
 		t.Errorf("%.1f goroutines per instance, want 2", per)
 	}
+}
+
+// batchWatch is a dropWatch that drops many addresses in one call.
+type batchWatch struct {
+	dropWatch
+	calls [][]netip.Addr
+}
+
+func (s *batchWatch) DropSocketsOf(addrs []netip.Addr) (int, error) {
+	s.calls = append(s.calls, slices.Clone(addrs))
+	return s.DropSockets(netip.Addr{})
+}
+
+// Where the System can, a stopping vipd drops the connections of every VIP
+// it gave up in one call (one sock_diag dump, not one per VIP).
+func TestDaemonStopDropsInOneBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 4
+		net := nodetest.NewNetwork("eth0")
+		sys := &batchWatch{dropWatch: dropWatch{System: net.System(netip.MustParseAddr("198.51.100.11")), seg: net.Segment("eth0")}}
+		_, cancel, done := runInstances(t, sys, n)
+		time.Sleep(vrrp.MasterDownInterval(100, time.Second) + time.Second)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if len(sys.calls) != 1 || len(sys.calls[0]) != n {
+			t.Fatalf("batches %v, want one of the %d VIPs", sys.calls, n)
+		}
+		if z := sys.zeros[len(sys.zeros)-1]; z != 2*n {
+			t.Errorf("the batch came after %d priority-0 adverts, want every one (%d)", z, 2*n)
+		}
+	})
 }
