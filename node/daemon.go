@@ -59,6 +59,7 @@ type Daemon struct {
 	running  atomic.Bool
 	stopped  chan struct{}   // closed when Run returns
 	tasks    *errgroup.Group // Run's: every long-lived part runs on it
+	unitsCtx context.Context // the instances': Run cancels it once they all know vipd stops
 	socks    *sockets        // the advert sockets the instances share
 	vipSocks *vipSockets     // the VIP sockets (netlink, ARP, NDP) they share per interface
 
@@ -168,6 +169,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer ncancel()
 	tasks.Go(func() error { return d.notifier.Run(nctx) })
 	tasks.Go(func() error { return d.watchLinks(tctx) })
+	uctx, ucancel := context.WithCancel(context.WithoutCancel(tctx))
+	defer ucancel()
+	d.unitsCtx = uctx
 
 	d.mu.Lock()
 	c := d.cfg
@@ -193,10 +197,31 @@ loop:
 		guards = append(guards, g)
 	}
 	d.mu.Unlock()
-	// tctx is done: they are all stopping at once.
+	// Every instance gives up (a master: VIPs, then priority 0) before
+	// any tears down, its connection drops left for later: the last
+	// master's priority-0 advert then waits for the others' netlink
+	// deletes and sends only, not for their sock_diag dumps, log lines
+	// and socket closes.
+	var (
+		left   sync.WaitGroup
+		goneMu sync.Mutex
+		gone   []netip.Addr
+	)
+	collect := func(a netip.Addr) {
+		goneMu.Lock()
+		gone = append(gone, a)
+		goneMu.Unlock()
+	}
+	for _, u := range units {
+		u.stopping(collect)
+		left.Go(u.leave)
+	}
+	left.Wait()
+	ucancel()
 	for _, u := range units {
 		u.stop()
 	}
+	d.dropSockets(gone)
 	for _, g := range guards {
 		g.task.stop()
 	}
@@ -208,6 +233,33 @@ loop:
 	}
 	d.log.Info("vipd stopped")
 	return nil
+}
+
+// dropSockets drops the connections bound to the VIPs a stopping vipd
+// gave up: at once where the System can (BatchDropper). Failing to is
+// logged only.
+func (d *Daemon) dropSockets(addrs []netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	if bd, ok := d.opts.System.(BatchDropper); ok {
+		n, err := bd.DropSocketsOf(addrs)
+		if err != nil {
+			d.log.Warn("failed to drop the connections bound to the VIPs given up", "vips", len(addrs), "dropped", n, "err", err)
+		} else if n > 0 {
+			d.log.Info("dropped connections left bound to the VIPs given up", "vips", len(addrs), "dropped", n)
+		}
+		return
+	}
+	sd, ok := d.opts.System.(SocketDropper)
+	if !ok {
+		return
+	}
+	for _, a := range addrs {
+		if _, err := sd.DropSockets(a); err != nil {
+			d.log.Warn("failed to drop the connections bound to the VIP", "vip", a, "when", "giving the VIP up", "err", err)
+		}
+	}
 }
 
 // Reload reads the configuration file again, as SIGHUP asks. A file with
@@ -374,7 +426,7 @@ func (d *Daemon) apply(ctx context.Context, c *config.Config) {
 		}
 	}
 	for _, u := range startUnits {
-		u.start(d.tasks, ctx)
+		u.start(d.tasks, d.unitsCtx)
 	}
 	d.log.Info("configuration applied", "kept", kept, "restarted", restarted, "added", added, "removed", removed,
 		"guards_started", len(startDefs), "guards_stopped", len(stopGuards))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -155,6 +156,26 @@ func (u *unit) start(g *errgroup.Group, ctx context.Context) {
 	u.task = goTask(g, ctx, u.Run)
 }
 
+// stopping tells u's VIPs that the daemon is stopping (see vips.stop).
+func (u *unit) stopping(collect func(netip.Addr)) {
+	u.mu.Lock()
+	v := u.vips
+	u.mu.Unlock()
+	if v != nil {
+		v.stop(collect)
+	}
+}
+
+// leave has the engine give up now (see vrrp.Instance.Leave), if it runs.
+func (u *unit) leave() {
+	u.mu.Lock()
+	eng := u.eng
+	u.mu.Unlock()
+	if eng != nil {
+		eng.Leave()
+	}
+}
+
 // stop shuts the engine down (a master sends priority 0 and drops its
 // VIPs) and waits for it.
 func (u *unit) stop() { u.task.stop() }
@@ -223,19 +244,17 @@ func (u *unit) runOnce(ctx context.Context) error {
 	u.log.Info("VRRP instance started", "interface", s.Interface, "vrid", cfg.VRID, "primary", cfg.Primary,
 		"priority", s.Engine.Priority, "vips", len(s.VIPs))
 
-	// The engine, and its events pumped to the watch stream and the notify
-	// scripts until the last one it sent before returning.
-	var g errgroup.Group
+	// The engine, and on this goroutine (not one more per instance) its
+	// events pumped to the watch stream and the notify scripts until the
+	// last one it sent before returning.
 	ran := make(chan struct{})
-	g.Go(func() error {
+	runErr := make(chan error, 1)
+	go func() {
 		defer close(ran)
-		return eng.Run(ctx)
-	})
-	g.Go(func() error {
-		u.pump(eng.Events(), ran)
-		return nil
-	})
-	err = g.Wait()
+		runErr <- eng.Run(ctx)
+	}()
+	u.pump(eng.Events(), ran)
+	err = <-runErr
 
 	u.mu.Lock()
 	u.base = addStats(u.base, eng.Status().Stats)

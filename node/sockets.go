@@ -130,6 +130,10 @@ type instConn struct {
 
 var _ vrrp.KernelDropper = (*instConn)(nil)
 
+// Unwrap returns the Mux's Conn, so that the engine's loop is fed by the
+// Mux directly.
+func (c *instConn) Unwrap() vrrp.Conn { return c.Conn }
+
 // KernelDrops returns the shared socket's kernel drops.
 func (c *instConn) KernelDrops() uint64 { return c.ss.mux.KernelDrops() }
 

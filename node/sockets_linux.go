@@ -18,10 +18,45 @@ import (
 // sockets are kept: nginx may listen on the VIP itself.
 func (OS) DropSockets(addr netip.Addr) (int, error) {
 	addr = addr.Unmap().WithZone("")
-	family := uint8(unix.AF_INET)
-	if addr.Is6() {
-		family = unix.AF_INET6
+	return dropSockets(familyOf(addr), localFilter(addr), func(netip.Addr) bool { return true })
+}
+
+// DropSocketsOf implements BatchDropper: one dump per family for all of
+// addrs. A dump walks the kernel's whole TCP hash table whatever its
+// filter (about 3 ms of CPU here), so 1,000 VIPs dropped one by one cost
+// seconds.
+func (OS) DropSocketsOf(addrs []netip.Addr) (int, error) {
+	byFam := map[uint8]map[netip.Addr]bool{}
+	for _, a := range addrs {
+		a = a.Unmap().WithZone("")
+		f := familyOf(a)
+		if byFam[f] == nil {
+			byFam[f] = map[netip.Addr]bool{}
+		}
+		byFam[f][a] = true
 	}
+	total := 0
+	var errs []error
+	for f, set := range byFam {
+		n, err := dropSockets(f, nil, func(a netip.Addr) bool { return set[a] })
+		total += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+func familyOf(a netip.Addr) uint8 {
+	if a.Is6() {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
+}
+
+// dropSockets dumps the TCP sockets of family (filter: a bytecode
+// attribute, or none) and destroys those whose local address match says.
+func dropSockets(family uint8, filter []byte, match func(netip.Addr) bool) (int, error) {
 	c, err := netlink.Dial(unix.NETLINK_SOCK_DIAG, nil)
 	if err != nil {
 		return 0, fmt.Errorf("failed to open sock_diag: %w", err)
@@ -29,16 +64,16 @@ func (OS) DropSockets(addr netip.Addr) (int, error) {
 	defer c.Close()
 	msgs, err := c.Execute(netlink.Message{
 		Header: netlink.Header{Type: sockDiagByFamily, Flags: netlink.Request | netlink.Dump},
-		Data:   append(diagReq(family, connStates, nil), localFilter(addr)...),
+		Data:   append(diagReq(family, connStates, nil), filter...),
 	})
 	if err != nil {
-		return 0, fmt.Errorf("failed to list the sockets on %s: %w", addr, err)
+		return 0, fmt.Errorf("failed to list the TCP sockets: %w", err)
 	}
 	n := 0
 	var errs []error
 	for _, m := range msgs {
 		state, id, ok := parseDiagMsg(m.Data, family)
-		if !ok {
+		if !ok || !match(diagLocal(id, family)) {
 			continue
 		}
 		_, err := c.Execute(netlink.Message{
@@ -54,9 +89,18 @@ func (OS) DropSockets(addr netip.Addr) (int, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return n, fmt.Errorf("failed to drop %d of the sockets on %s: %w", len(errs), addr, errs[0])
+		return n, fmt.Errorf("failed to drop %d of the sockets: %w", len(errs), errs[0])
 	}
 	return n, nil
+}
+
+// diagLocal returns the local address of a struct inet_diag_sockid:
+// sport, dport (2 bytes each), then src and dst, 16 bytes each.
+func diagLocal(id []byte, family uint8) netip.Addr {
+	if family == unix.AF_INET {
+		return netip.AddrFrom4([4]byte(id[4:8]))
+	}
+	return netip.AddrFrom16([16]byte(id[4:20]))
 }
 
 // sock_diag's message types and layouts (linux/sock_diag.h, inet_diag.h).

@@ -18,8 +18,24 @@ import (
 // DropSockets, in a lab node's namespace: the connections bound to the
 // address are reset, the listener on it keeps serving, and connections on
 // another address are left alone.
+// DropSocketsOf (a stopping vipd's: one dump for many addresses) does the
+// same.
 func TestDropSockets(t *testing.T) {
 	netns.Require(t)
+	for _, tt := range []struct {
+		name string
+		drop func(netip.Addr) (int, error)
+	}{
+		{"DropSockets", node.OS{}.DropSockets},
+		{"DropSocketsOf", func(a netip.Addr) (int, error) {
+			return node.OS{}.DropSocketsOf([]netip.Addr{netip.MustParseAddr("198.51.100.250"), a})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testDropSockets(t, tt.drop) })
+	}
+}
+
+func testDropSockets(t *testing.T, drop func(netip.Addr) (int, error)) {
 	lab := netns.New(t, netns.Config{Nodes: 1})
 	n := lab.Nodes[0]
 	err := n.Do(func() error {
@@ -54,7 +70,7 @@ func TestDropSockets(t *testing.T) {
 		defer c2.Close()
 		defer s2.Close()
 
-		dropped, err := node.OS{}.DropSockets(netip.MustParseAddr("127.0.0.1"))
+		dropped, err := drop(netip.MustParseAddr("127.0.0.1"))
 		if err != nil {
 			return err
 		}
@@ -90,9 +106,24 @@ func TestDropSockets(t *testing.T) {
 }
 
 // DropSockets over IPv6: a connection bound to the node's IPv6 address is
-// reset, and one on its IPv4 address is left alone.
+// reset, and one on its IPv4 address is left alone. So with DropSocketsOf
+// for the IPv6 address and another IPv4 one (a dump of each family).
 func TestDropSockets6(t *testing.T) {
 	netns.Require(t)
+	for _, tt := range []struct {
+		name string
+		drop func(netip.Addr) (int, error)
+	}{
+		{"DropSockets", node.OS{}.DropSockets},
+		{"DropSocketsOf", func(a netip.Addr) (int, error) {
+			return node.OS{}.DropSocketsOf([]netip.Addr{a, netip.MustParseAddr("198.51.100.250")})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testDropSockets6(t, tt.drop) })
+	}
+}
+
+func testDropSockets6(t *testing.T, drop func(netip.Addr) (int, error)) {
 	lab := netns.New(t, netns.Config{Nodes: 1})
 	n := lab.Nodes[0]
 	err := n.Do(func() error {
@@ -123,7 +154,7 @@ func TestDropSockets6(t *testing.T) {
 			}
 			conns = append(conns, c, s)
 		}
-		dropped, err := node.OS{}.DropSockets(n.Addr6)
+		dropped, err := drop(n.Addr6)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 
 	"github.com/mdlayher/ndp"
@@ -98,9 +97,12 @@ func (a *ARPAnnouncer) announce6(addr netip.Addr) error {
 		return fmt.Errorf("failed to announce %s on %q: %w", addr, a.ifname, err)
 	}
 	cm := &ipv6.ControlMessage{HopLimit: ndp.HopLimit, Src: addr.AsSlice(), IfIndex: a.ifi.Index}
-	// The zone by index: a name would be looked up in the namespace of
-	// the sending thread, not the socket's.
-	dst := &net.IPAddr{IP: allNodes.AsSlice(), Zone: strconv.Itoa(a.ifi.Index)}
+	// No zone: the control message's IfIndex picks the interface. A
+	// zone (by index, since a name would be looked up in the namespace
+	// of the sending thread, not the socket's) costs a dump of every
+	// interface per message in x/net's zone cache: 1,000 VIPs taken
+	// over, 1,000 dumps.
+	dst := &net.IPAddr{IP: allNodes.AsSlice()}
 	if _, err := a.ndp.WriteTo(b, cm, dst); err != nil {
 		return fmt.Errorf("failed to announce %s on %q: %w", addr, a.ifname, err)
 	}

@@ -338,6 +338,7 @@ type Instance struct {
 
 	events  chan Event
 	running atomic.Bool
+	ended   chan struct{} // closed when Run returns
 
 	cmdMu   sync.Mutex
 	cmds    []command
@@ -365,8 +366,9 @@ type Instance struct {
 }
 
 type command struct {
-	fault  bool      // Fault, else Resume
-	sync   inputKind // inSyncMaster or inSyncBackup; overrides fault
+	left   chan struct{} // Leave's: closed once done; overrides the rest
+	fault  bool          // Fault, else Resume
+	sync   inputKind     // inSyncMaster or inSyncBackup; overrides fault
 	reason string
 }
 
@@ -403,6 +405,7 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 		ann:     ann,
 		log:     cfg.Logger.With("vrid", cfg.VRID),
 		events:  make(chan Event, EventBuffer),
+		ended:   make(chan struct{}),
 		cmdWake: make(chan struct{}, 1),
 		filter: Filter{
 			Version:  cfg.Version,
@@ -496,6 +499,23 @@ func (i *Instance) SyncBackup(reason string) {
 	i.command(command{sync: inSyncBackup, reason: reason})
 }
 
+// Leave shuts the instance down now, as Run does when its context is done
+// (a master removes its VIPs and then sends priority 0), and returns once
+// it has, or Run has returned. The instance then stays in INIT, deaf to
+// adverts and commands, until Run's context is done. A daemon stopping many
+// instances has them all leave before any tears down: each one's teardown
+// (its log lines, closing its share of the socket) would otherwise delay
+// the priority-0 adverts of those not yet stopped, and so the peer's
+// takeover of their VIPs. Call it only while Run runs or is about to.
+func (i *Instance) Leave() {
+	left := make(chan struct{})
+	i.command(command{left: left})
+	select {
+	case <-left:
+	case <-i.ended:
+	}
+}
+
 func (i *Instance) command(c command) {
 	i.cmdMu.Lock()
 	i.cmds = append(i.cmds, c)
@@ -522,18 +542,44 @@ func (i *Instance) Run(ctx context.Context) error {
 	if !i.running.CompareAndSwap(false, true) {
 		return errors.New("VRRP instance is already running or has run")
 	}
+	defer close(i.ended)
 	if err := i.conn.SetReadDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("failed to clear read deadline of VRRP socket: %w", err)
 	}
 	rx := make(chan received, 16)
 	stop := make(chan struct{})
 	readErr := make(chan error, 1)
-	go i.read(rx, stop, readErr)
+	mc, pushed := muxConnOf(i.conn)
+	if pushed {
+		// The Mux's goroutine checks and decodes for us: no reader
+		// goroutine, one wake-up per advert fewer.
+		adv := Advertisement{Addresses: make([]netip.Addr, 0, MaxAddresses)}
+		mc.attach(func(b []byte, info PacketInfo) bool {
+			select {
+			case rx <- i.accept(b, info, &adv):
+				return true
+			default:
+				return false
+			}
+		}, func(err error) {
+			select {
+			case readErr <- err:
+			default:
+			}
+		})
+	} else {
+		go i.read(rx, stop, readErr)
+	}
 
 	// A Fault before Run makes us start in FAULT, not flap through MASTER.
 	var faulted *command
+	left := false
 	for _, c := range i.takeCommands() {
 		switch {
+		case c.left != nil: // nothing to give up yet
+			left = true
+			close(c.left)
+		case left:
 		case c.sync != 0: // a sync group's step, moot before startup
 		case c.fault:
 			faulted = &c
@@ -543,10 +589,12 @@ func (i *Instance) Run(ctx context.Context) error {
 	}
 	held := faulted == nil && i.cfg.AdoptVIPs && i.holdsVIPs()
 	now := time.Now()
-	if faulted != nil {
-		i.step(now, input{kind: inFault, reason: faulted.reason})
+	if !left {
+		if faulted != nil {
+			i.step(now, input{kind: inFault, reason: faulted.reason})
+		}
+		i.step(now, input{kind: inStartup, held: held})
 	}
-	i.step(now, input{kind: inStartup, held: held})
 	i.publish()
 
 	timer := time.NewTimer(time.Hour)
@@ -566,6 +614,15 @@ loop:
 			now := time.Now()
 			for _, c := range i.takeCommands() {
 				switch {
+				case left: // deaf until Run returns
+					if c.left != nil {
+						close(c.left)
+					}
+				case c.left != nil:
+					i.step(now, input{kind: inShutdown})
+					i.publish()
+					left = true
+					close(c.left)
 				case c.sync != 0:
 					i.step(now, input{kind: c.sync, reason: c.reason})
 				case c.fault:
@@ -584,6 +641,10 @@ loop:
 
 	i.step(time.Now(), input{kind: inShutdown})
 	i.publish()
+	if pushed {
+		mc.detach()
+		return err
+	}
 	close(stop)
 	// Unblock the reader: any past deadline will do.
 	_ = i.conn.SetReadDeadline(time.Unix(1, 0))

@@ -76,7 +76,9 @@ func (m *Mux) Err() error {
 
 // Conn returns the Conn of the instance of vrid, which sends from src (its
 // primary address) over the shared Conn. Closing it frees the VRID; the
-// shared Conn stays open (its owner closes it after Run).
+// shared Conn stays open (its owner closes it after Run). An Instance run
+// on it, directly or through a wrapper with an Unwrap() Conn method, is
+// handed its adverts by the Mux's goroutine, without a reader of its own.
 func (m *Mux) Conn(vrid uint8, src netip.Addr) (Conn, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -145,7 +147,7 @@ func (m *Mux) stop(err error) error {
 	}
 	m.mu.Unlock()
 	for _, c := range subs {
-		c.signal()
+		c.stopped(err)
 	}
 	return err
 }
@@ -170,6 +172,22 @@ func (m *Mux) dispatch(b []byte, info PacketInfo) {
 	c.enqueue(b, info)
 }
 
+// muxConnOf returns the Mux's Conn under c, which may wrap it (an
+// Unwrap() Conn method, as errors.Unwrap).
+func muxConnOf(c Conn) (*muxConn, bool) {
+	for range 8 {
+		switch x := c.(type) {
+		case *muxConn:
+			return x, true
+		case interface{ Unwrap() Conn }:
+			c = x.Unwrap()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // muxConn is one instance's Conn on a Mux.
 type muxConn struct {
 	m    *Mux
@@ -181,6 +199,8 @@ type muxConn struct {
 	queue    []muxPacket
 	deadline time.Time
 	closed   bool
+	push     func(b []byte, info PacketInfo) bool // set by attach: no queue, no ReadFrom
+	fail     func(error)                          // with push: the Mux stopped
 }
 
 type muxPacket struct {
@@ -190,9 +210,51 @@ type muxPacket struct {
 
 var _ Conn = (*muxConn)(nil)
 
+// attach makes the Mux hand each packet to push, on its own goroutine and
+// one at a time, instead of queueing it for ReadFrom: an instance's loop
+// is then woken once per advert, not its reader and then its loop. push
+// must not block (false: the packet was lost, counted as Overflow); b is
+// the Mux's buffer, valid during the call only. fail is called once the
+// Mux stops, with why. Until detach returns.
+func (c *muxConn) attach(push func(b []byte, info PacketInfo) bool, fail func(error)) {
+	c.mu.Lock()
+	c.push, c.fail = push, fail
+	c.queue = nil
+	c.mu.Unlock()
+	if err := c.m.Err(); err != nil {
+		fail(err)
+	}
+}
+
+// detach ends attach: when it returns, push is not running and will not
+// be called again.
+func (c *muxConn) detach() {
+	c.mu.Lock()
+	c.push, c.fail = nil, nil
+	c.mu.Unlock()
+}
+
+// stopped tells an attached instance that the Mux stopped.
+func (c *muxConn) stopped(err error) {
+	c.mu.Lock()
+	fail := c.fail
+	c.mu.Unlock()
+	if fail != nil {
+		fail(err)
+	}
+	c.signal()
+}
+
 // enqueue is called with m.mu held.
 func (c *muxConn) enqueue(b []byte, info PacketInfo) {
 	c.mu.Lock()
+	if c.push != nil && !c.closed {
+		if !c.push(b, info) {
+			c.m.overflow.Add(1)
+		}
+		c.mu.Unlock()
+		return
+	}
 	if c.closed || len(c.queue) >= muxQueue {
 		full := !c.closed
 		c.mu.Unlock()

@@ -3,6 +3,7 @@ package vrrp_test
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -111,4 +112,81 @@ func TestMuxSharesOneSocket(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Instances on a Mux have no reader goroutine: the Mux's hands each advert
+// to the instance's loop (one goroutine per instance, its Run). They hear
+// the peer's adverts that way, and when the shared socket fails, each
+// Run returns the error.
+func TestMuxFeedsInstanceLoops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 10
+		net := vrrptest.NewNetwork(1)
+		ha, hb := net.Host(netip.MustParseAddr("198.51.100.11")), net.Host(netip.MustParseAddr("198.51.100.12"))
+		ma, mb := vrrp.NewMux(ha.Conn()), vrrp.NewMux(hb.Conn())
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		muxDone := make(chan error, 2)
+		go func() { muxDone <- ma.Run(ctx) }()
+		go func() { muxDone <- mb.Run(ctx) }()
+		synctest.Wait()
+		before := runtime.NumGoroutine()
+
+		ictx, icancel := context.WithCancel(ctx) // the instances', stopped before the Muxes
+		defer icancel()
+		var as []*vrrp.Instance
+		runs := make(chan error, 2*n)
+		for vrid := uint8(1); vrid <= n; vrid++ {
+			vip := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, 100, 100 + vrid}), 32)
+			for _, side := range []struct {
+				h    *vrrptest.Host
+				m    *vrrp.Mux
+				prio uint8
+			}{{ha, ma, 100}, {hb, mb, 200}} {
+				c, err := side.m.Conn(vrid, side.h.Addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				in, err := vrrp.NewInstance(vrrp.Config{VRID: vrid, Priority: side.prio, Version: vrrp.Version3,
+					Interval: 100 * time.Millisecond, Primary: side.h.Addr(), Addresses: []netip.Prefix{vip}},
+					c, side.h.Addresser(), side.h.Announcer())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if side.h == ha {
+					as = append(as, in)
+				}
+				go func() { defer c.Close(); runs <- in.Run(ictx) }()
+			}
+		}
+		synctest.Wait()
+		if got := runtime.NumGoroutine() - before; got != 2*n {
+			t.Errorf("%d instances on Muxes run %d goroutines, want one each", 2*n, got)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		for i, in := range as {
+			if st := in.Status(); st.State != vrrp.StateBackup || st.Stats.AdvertRcvd < 15 {
+				t.Errorf("A/%d %v with %d adverts heard, want BACKUP hearing B's", i+1, st.State, st.Stats.AdvertRcvd)
+			}
+		}
+
+		ha.Crash() // A's socket fails: its instances stop with the error
+		for range n {
+			if err := <-runs; err == nil {
+				t.Errorf("an instance of A's failed socket returned nil")
+			}
+		}
+		if err := <-muxDone; err == nil {
+			t.Errorf("A's Mux returned nil after its socket failed")
+		}
+		icancel()
+		for range n {
+			if err := <-runs; err != nil {
+				t.Errorf("B's instance: %v", err)
+			}
+		}
+		cancel()
+		<-muxDone
+	})
 }
