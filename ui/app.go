@@ -32,6 +32,7 @@ type Model struct {
 	hostKeys hostKeys    // host keys reconnects met, for the operator to trust
 
 	width, height int
+	cache         screenCache // the last screen drawn
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -133,6 +134,11 @@ func (m *Model) Init() tea.Cmd {
 // Update applies one message. Feed messages re-arm their feed's read.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	quiet := m.quietPair(msg)
+	var before shownMark
+	if quiet >= 0 {
+		before = m.mark()
+	}
 	now := m.c.now()
 	m.sweep(now) // time alone may have made a node unknown
 	switch msg := msg.(type) {
@@ -214,6 +220,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.timeline.add("", -1, note{at: now, text: "audit log not written: " + msg.err.Error(), level: levelBad})
 		}
 	}
+	if quiet >= 0 && m.mark().equal(before) {
+		return m, cmd // nothing shown changed: the layout and the screen stand
+	}
+	m.cache.valid = false
 	m.layout()
 	return m, cmd
 }
@@ -582,7 +592,7 @@ func (m *Model) fullHelpView(groups [][]key.Binding) string {
 // View draws the screen: header, banners, panels, VIP line, timeline and
 // help, exactly width x height.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	v := tea.NewView(m.screen())
 	v.AltScreen = true
 	v.WindowTitle = "vipctl"
 	return v
