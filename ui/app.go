@@ -33,6 +33,8 @@ type Model struct {
 
 	width, height int
 	cache         screenCache // the last screen drawn
+	frame         frame       // the last layout's
+	framed        bool        // frame is of the model as it is: render may use it
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -348,6 +350,11 @@ type frame struct {
 // confirmation comes before the panels' first lines and the timeline:
 // it holds the state the operator decides on.
 func (m *Model) layout() frame {
+	m.frame, m.framed = m.lay(), true
+	return m.frame
+}
+
+func (m *Model) lay() frame {
 	var f frame
 	p := m.pair()
 	f.help = m.helpView()
@@ -604,7 +611,11 @@ func (m *Model) render() string {
 		msg := fmt.Sprintf("enlarge the terminal (at least %dx%d)", minWidth, minHeight)
 		return fit(s.Warn.Render(msg), m.width, m.height)
 	}
-	f := m.layout()
+	f := m.frame
+	if !m.framed {
+		f = m.layout()
+	}
+	m.framed = false // the cards' lines it measured are used up
 	p := m.pair()
 	if p == nil {
 		return fit(m.header()+"\n"+s.Muted.Render("no pairs configured"), m.width, m.height)

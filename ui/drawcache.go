@@ -101,6 +101,9 @@ func (m *Model) screen() string {
 	if c.valid && c.clock == clock && c.asking == asking && c.w == m.width && c.h == m.height {
 		return c.content
 	}
+	if c.valid {
+		m.framed = false // time moved, not the model: lay it out again
+	}
 	c.content = m.render()
 	c.valid, c.clock, c.asking, c.w, c.h = true, clock, asking, m.width, m.height
 	c.renders++
