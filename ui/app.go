@@ -161,7 +161,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.timeline.add(n.name, msg.node, nt)
 			m.observe(msg.pair, n.name, nt)
 		}
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.armFresh(msg.pair, msg.node, now), m.evaluate(), m.drillPoll())
 	case freshMsg:
 		m.pairs[msg.pair].nodes[msg.node].freshArmed = false
@@ -170,7 +170,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		p := m.pairs[msg.pair]
 		n := p.nodes[msg.node]
 		n.closed = true
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		nt := note{at: now, text: "feed ended", level: levelBad}
 		p.timeline.add(n.name, msg.node, nt)
 		m.observe(msg.pair, n.name, nt)
@@ -185,7 +185,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.observe(msg.pair, "", nt)
 			}
 		}
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		cmd = tea.Batch(waitProbe(msg.pair, p.probeCh), m.evaluate(), m.drillPoll())
 	case probeClosedMsg:
 		m.pairs[msg.pair].probe.closed = true
