@@ -32,6 +32,9 @@ type Model struct {
 	hostKeys hostKeys    // host keys reconnects met, for the operator to trust
 
 	width, height int
+	cache         screenCache // the last screen drawn
+	frame         frame       // the last layout's
+	framed        bool        // frame is of the model as it is: render may use it
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -133,6 +136,11 @@ func (m *Model) Init() tea.Cmd {
 // Update applies one message. Feed messages re-arm their feed's read.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	quiet := m.quietPair(msg)
+	var before shownMark
+	if quiet >= 0 {
+		before = m.mark()
+	}
 	now := m.c.now()
 	m.sweep(now) // time alone may have made a node unknown
 	switch msg := msg.(type) {
@@ -153,7 +161,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.timeline.add(n.name, msg.node, nt)
 			m.observe(msg.pair, n.name, nt)
 		}
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.armFresh(msg.pair, msg.node, now), m.evaluate(), m.drillPoll())
 	case freshMsg:
 		m.pairs[msg.pair].nodes[msg.node].freshArmed = false
@@ -162,7 +170,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		p := m.pairs[msg.pair]
 		n := p.nodes[msg.node]
 		n.closed = true
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		nt := note{at: now, text: "feed ended", level: levelBad}
 		p.timeline.add(n.name, msg.node, nt)
 		m.observe(msg.pair, n.name, nt)
@@ -177,7 +185,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.observe(msg.pair, "", nt)
 			}
 		}
-		m.sweep(now)
+		m.sweepPair(msg.pair, now)
 		cmd = tea.Batch(waitProbe(msg.pair, p.probeCh), m.evaluate(), m.drillPoll())
 	case probeClosedMsg:
 		m.pairs[msg.pair].probe.closed = true
@@ -214,6 +222,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			p.timeline.add("", -1, note{at: now, text: "audit log not written: " + msg.err.Error(), level: levelBad})
 		}
 	}
+	if quiet >= 0 && m.mark().equal(before) {
+		return m, cmd // nothing shown changed: the layout and the screen stand
+	}
+	m.cache.valid = false
 	m.layout()
 	return m, cmd
 }
@@ -338,6 +350,11 @@ type frame struct {
 // confirmation comes before the panels' first lines and the timeline:
 // it holds the state the operator decides on.
 func (m *Model) layout() frame {
+	m.frame, m.framed = m.lay(), true
+	return m.frame
+}
+
+func (m *Model) lay() frame {
 	var f frame
 	p := m.pair()
 	f.help = m.helpView()
@@ -582,7 +599,7 @@ func (m *Model) fullHelpView(groups [][]key.Binding) string {
 // View draws the screen: header, banners, panels, VIP line, timeline and
 // help, exactly width x height.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	v := tea.NewView(m.screen())
 	v.AltScreen = true
 	v.WindowTitle = "vipctl"
 	return v
@@ -594,7 +611,11 @@ func (m *Model) render() string {
 		msg := fmt.Sprintf("enlarge the terminal (at least %dx%d)", minWidth, minHeight)
 		return fit(s.Warn.Render(msg), m.width, m.height)
 	}
-	f := m.layout()
+	f := m.frame
+	if !m.framed {
+		f = m.layout()
+	}
+	m.framed = false // the cards' lines it measured are used up
 	p := m.pair()
 	if p == nil {
 		return fit(m.header()+"\n"+s.Muted.Render("no pairs configured"), m.width, m.height)

@@ -156,14 +156,21 @@ func absDur(d time.Duration) time.Duration {
 
 // sweep judges every pair's freshness at now (sweep, probeState.sweep).
 func (m *Model) sweep(now time.Time) {
-	for i, p := range m.pairs {
-		for j, nt := range sweep(p.nodes, now) {
-			p.timeline.add(p.nodes[j].name, j, nt)
-			m.observe(i, p.nodes[j].name, nt)
-		}
-		if p.probe != nil {
-			p.probe.sweep(now)
-		}
+	for i := range m.pairs {
+		m.sweepPair(i, now)
+	}
+}
+
+// sweepPair judges pair i's freshness at now: after one pair's message,
+// the sweep at its start still holds for the others.
+func (m *Model) sweepPair(i int, now time.Time) {
+	p := m.pairs[i]
+	for j, nt := range sweep(p.nodes, now) {
+		p.timeline.add(p.nodes[j].name, j, nt)
+		m.observe(i, p.nodes[j].name, nt)
+	}
+	if p.probe != nil {
+		p.probe.sweep(now)
 	}
 }
 

@@ -27,6 +27,10 @@ type nodeCard struct {
 	focused bool
 	details bool // enter: counters, drops, master address
 	redial  bool // its feed can reconnect (the Reconnect key)
+
+	// drawn holds the lines Height drew until View uses them: the layout
+	// measures each card, and the screen drawn next shows the same state.
+	drawn []string
 }
 
 var _ Component = (*nodeCard)(nil)
@@ -68,10 +72,17 @@ func (nc *nodeCard) Update(msg tea.Msg) tea.Cmd {
 func (nc *nodeCard) inner() int { return max(nc.width-4, 8) }
 
 // Height is the card's natural height, border included.
-func (nc *nodeCard) Height() int { return len(nc.lines()) + 2 }
+func (nc *nodeCard) Height() int {
+	nc.drawn = nc.lines()
+	return len(nc.drawn) + 2
+}
 
 func (nc *nodeCard) View() string {
-	lines := nc.lines()
+	lines := nc.drawn
+	nc.drawn = nil
+	if lines == nil {
+		lines = nc.lines()
+	}
 	if nc.height > 2 {
 		room := nc.height - 2
 		switch {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,7 @@ type nodeState struct {
 	// gate refuses an action confirmed on an older version.
 	version uint64
 	fp      string // the fingerprint version was counted on
+	fpBuf   []byte // the last fingerprint's bytes, reused
 
 	// recovered is when vipd's guard last brought nginx back (a restart
 	// re-check passed), on the node's clock; recoveredAt and nginxOKAt
@@ -62,31 +64,55 @@ type nodeState struct {
 	nginxOKAt   time.Time
 }
 
-// bump counts a new version if the fingerprint changed.
+// bump counts a new version if the fingerprint changed. It runs for
+// every node on every message (sweep): the fingerprint is appended to a
+// buffer kept for the next one, and a string made only when it changed.
 func (n *nodeState) bump() {
-	if fp := n.fingerprint(); fp != n.fp {
-		n.fp = fp
+	n.fpBuf = n.appendFingerprint(n.fpBuf[:0])
+	if string(n.fpBuf) != n.fp {
+		n.fp = string(n.fpBuf)
 		n.version++
 	}
 }
 
-// fingerprint is what version counts changes of.
-func (n *nodeState) fingerprint() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "link=%v err=%v closed=%v status=%v live=%v", n.connected(), n.err != nil, n.closed, n.status != nil, n.live())
+// appendFingerprint appends what version counts changes of.
+func (n *nodeState) appendFingerprint(b []byte) []byte {
+	b = append(b, "link="...)
+	b = strconv.AppendBool(b, n.connected())
+	b = append(b, " err="...)
+	b = strconv.AppendBool(b, n.err != nil)
+	b = append(b, " closed="...)
+	b = strconv.AppendBool(b, n.closed)
+	b = append(b, " status="...)
+	b = strconv.AppendBool(b, n.status != nil)
+	b = append(b, " live="...)
+	b = strconv.AppendBool(b, n.live())
 	if n.status == nil {
-		return b.String()
+		return b
 	}
 	for _, in := range n.status.Instances {
-		fmt.Fprintf(&b, " %s=%s/%v/%v/%v", in.Name, in.State, in.VIPPresent, n.vipUnknown[in.Name], in.EffectivePriority == 0)
+		b = append(b, ' ')
+		b = append(b, in.Name...)
+		b = append(b, '=')
+		b = append(b, in.State...)
+		b = append(b, '/')
+		b = strconv.AppendBool(b, in.VIPPresent)
+		b = append(b, '/')
+		b = strconv.AppendBool(b, n.vipUnknown[in.Name])
+		b = append(b, '/')
+		b = strconv.AppendBool(b, in.EffectivePriority == 0)
 	}
 	if g := n.status.Nginx; g != nil {
-		fmt.Fprintf(&b, " nginx=%s", g.Verdict)
+		b = append(b, " nginx="...)
+		b = append(b, g.Verdict...)
 	}
 	for _, g := range n.status.Scripts {
-		fmt.Fprintf(&b, " %s=%s", g.Name, g.Verdict)
+		b = append(b, ' ')
+		b = append(b, g.Name...)
+		b = append(b, '=')
+		b = append(b, g.Verdict...)
 	}
-	return b.String()
+	return b
 }
 
 // isKeepalived says whether a node runs keepalived from its new status

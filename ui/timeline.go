@@ -34,8 +34,9 @@ type timeline struct {
 	entries []entry // newest first
 	max     int
 	seq     uint64
-	nameW   int // width of the node column
-	kept    int // entries marked keep
+	changes uint64 // adds, counted ones included: the screen's cache reads it
+	nameW   int    // width of the node column
+	kept    int    // entries marked keep
 
 	offset  int // first entry shown
 	width   int
@@ -64,6 +65,7 @@ func newTimeline(c *common, size int, names []string) *timeline {
 // (the same text; neither one to keep) folds into that line instead: a
 // check failing two ways in turn makes two lines, not a line each time.
 func (t *timeline) add(node string, rank int, n note) {
+	t.changes++
 	if i := t.repeats(node, rank, n); i >= 0 {
 		e := &t.entries[i]
 		e.count++
