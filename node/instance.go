@@ -46,7 +46,12 @@ type unit struct {
 	task *task // Run, once started
 }
 
+// newUnit makes the unit of s. Its VIPs count among the daemon's from now until Run returns: the
+// daemon makes every unit of a configuration before it starts any, so the
+// first to look for connections left on absent VIPs sweeps them all in one
+// batch (vipSockets.cleanse). Run it.
 func newUnit(d *Daemon, s spec) *unit {
+	d.vipSocks.register(s.VIPs)
 	return &unit{d: d, spec: s, log: d.log.With("instance", s.Name)}
 }
 
@@ -184,6 +189,7 @@ func (u *unit) stop() { u.task.stop() }
 // Options.RetryInterval if that fails, until ctx is done; then it returns
 // nil.
 func (u *unit) Run(ctx context.Context) error {
+	defer u.d.vipSocks.unregister(u.currentSpec().VIPs)
 	for {
 		err := u.runOnce(ctx)
 		if ctx.Err() != nil {

@@ -155,7 +155,9 @@ type vips struct {
 	addr    map[netip.Prefix]vrrp.Addresser
 	ann     map[netip.Addr]vrrp.Announcer
 	release []func() error // of the shared sockets
-	drop    SocketDropper  // nil: the System cannot
+	socks   *vipSockets
+	devOf   map[netip.Prefix]string
+	drop    SocketDropper // nil: the System cannot
 	log     *slog.Logger
 	// gone are the VIPs removed here whose connections are dropped (or
 	// in pending, to be dropped): taking one back needs no look at the
@@ -179,7 +181,7 @@ var (
 // vs from socks.
 func openVIPs(socks *vipSockets, drop SocketDropper, vs []vipSpec, log *slog.Logger) (*vips, error) {
 	v := &vips{addr: map[netip.Prefix]vrrp.Addresser{}, ann: map[netip.Addr]vrrp.Announcer{}, drop: drop, log: log,
-		gone: map[netip.Prefix]bool{}}
+		gone: map[netip.Prefix]bool{}, socks: socks, devOf: map[netip.Prefix]string{}}
 	byDev := map[string][]vipSpec{}
 	var devs []string
 	for _, s := range vs {
@@ -204,6 +206,7 @@ func openVIPs(socks *vipSockets, drop SocketDropper, vs []vipSpec, log *slog.Log
 		for _, s := range byDev[dev] {
 			v.addr[s.Prefix] = ds
 			v.ann[s.Prefix.Addr()] = ds
+			v.devOf[s.Prefix] = dev
 		}
 	}
 	return v, nil
@@ -227,7 +230,8 @@ func (v *vips) AddAddress(p netip.Prefix) error {
 	v.flushDrops()
 	// Only connections from an earlier tenure: a VIP already here (kept
 	// across a restart, re-added by a retry) carries live ones.
-	if !v.gone[p] {
+	dev := v.devOf[p]
+	if v.drop != nil && !v.gone[p] && !v.socks.cleanse(dev, p, v.drop, v.log) {
 		if has, err := a.HasAddress(p); err == nil && !has {
 			v.dropSockets(p.Addr(), "taking the VIP")
 		}
@@ -235,6 +239,7 @@ func (v *vips) AddAddress(p netip.Prefix) error {
 	if err := a.AddAddress(p); err != nil {
 		return err
 	}
+	v.socks.dirty(dev, p)
 	delete(v.gone, p)
 	return nil
 }
@@ -260,7 +265,7 @@ func (v *vips) RemoveAddress(p netip.Prefix) error {
 		v.gone[p] = true
 		return nil
 	}
-	if v.dropSockets(p.Addr(), "giving the VIP up") {
+	if v.drop == nil || v.socks.cleanse(v.devOf[p], p, v.drop, v.log) || v.dropSockets(p.Addr(), "giving the VIP up") {
 		v.gone[p] = true
 	}
 	return nil

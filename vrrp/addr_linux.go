@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
@@ -87,29 +88,36 @@ func (a *LinkAddresser) HasAddress(p netip.Prefix) (bool, error) {
 	if !p.IsValid() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
 		return false, fmt.Errorf("failed to look for %s on %q: not a plain IPv4 or IPv6 prefix", p, a.ifname)
 	}
-	family := uint8(unix.AF_INET)
-	if p.Addr().Is6() {
-		family = unix.AF_INET6
+	ps, err := a.ListAddresses()
+	if err != nil {
+		return false, err
 	}
+	return slices.Contains(ps, p), nil
+}
+
+// ListAddresses returns the addresses on the interface, of both families,
+// from one netlink dump.
+func (a *LinkAddresser) ListAddresses() ([]netip.Prefix, error) {
 	// The kernel ignores dump filters unless strict checking is on, so
 	// filter here.
 	msgs, err := a.c.Address.List()
 	if err != nil {
-		return false, fmt.Errorf("failed to list addresses of %q: %w", a.ifname, err)
+		return nil, fmt.Errorf("failed to list addresses of %q: %w", a.ifname, err)
 	}
+	var ps []netip.Prefix
 	for _, m := range msgs {
-		if m.Index != a.ifindex || m.Family != family || int(m.PrefixLength) != p.Bits() || m.Attributes == nil {
+		if m.Index != a.ifindex || m.Family != unix.AF_INET && m.Family != unix.AF_INET6 || m.Attributes == nil {
 			continue
 		}
 		ip := m.Attributes.Local
 		if ip == nil {
 			ip = m.Attributes.Address
 		}
-		if addrFromIP(ip) == p.Addr() {
-			return true, nil
+		if addr := addrFromIP(ip); addr.IsValid() {
+			ps = append(ps, netip.PrefixFrom(addr, int(m.PrefixLength)))
 		}
 	}
-	return false, nil
+	return ps, nil
 }
 
 // Close closes the netlink socket. Addresses stay where they are.

@@ -15,7 +15,8 @@ var _ Addresser = (*LinkAddresser)(nil)
 // NewAddresser returns errUnimplemented outside Linux.
 func NewAddresser(ifname string) (*LinkAddresser, error) { return nil, errUnimplemented }
 
-func (*LinkAddresser) AddAddress(netip.Prefix) error         { return errUnimplemented }
-func (*LinkAddresser) RemoveAddress(netip.Prefix) error      { return errUnimplemented }
-func (*LinkAddresser) HasAddress(netip.Prefix) (bool, error) { return false, errUnimplemented }
-func (*LinkAddresser) Close() error                          { return errUnimplemented }
+func (*LinkAddresser) AddAddress(netip.Prefix) error          { return errUnimplemented }
+func (*LinkAddresser) RemoveAddress(netip.Prefix) error       { return errUnimplemented }
+func (*LinkAddresser) HasAddress(netip.Prefix) (bool, error)  { return false, errUnimplemented }
+func (*LinkAddresser) ListAddresses() ([]netip.Prefix, error) { return nil, errUnimplemented }
+func (*LinkAddresser) Close() error                           { return errUnimplemented }

@@ -347,7 +347,7 @@ type Instance struct {
 	mu     sync.Mutex
 	status Status
 
-	// Owned by Run's goroutine.
+	// Owned by the loop: Run's goroutine, or its Mux's (runOn).
 	m         *fsm
 	st        Stats
 	lastAdv   time.Time
@@ -363,6 +363,14 @@ type Instance struct {
 	mismatchPeer  netip.Addr   // the last address mismatch, for Status
 	mismatchAddrs []netip.Addr
 	mismatchAt    time.Time
+	gone          bool // left: deaf to commands until Run returns
+
+	// On a Mux (runOn): the Mux that runs the loop, and its heap's record.
+	sched   atomic.Pointer[Mux]
+	onMux   bool       // owned by the Mux's goroutine: joined, not parted
+	heapIdx int        // in the Mux's timer heap; -1 when not there
+	failed  chan error // why the Mux stopped while running it
+	next    time.Time  // the earliest deadline, as the heap has it
 }
 
 type command struct {
@@ -407,6 +415,7 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 		events:  make(chan Event, EventBuffer),
 		ended:   make(chan struct{}),
 		cmdWake: make(chan struct{}, 1),
+		heapIdx: -1,
 		filter: Filter{
 			Version:  cfg.Version,
 			Family:   FamilyOf(cfg.Primary),
@@ -520,6 +529,10 @@ func (i *Instance) command(c command) {
 	i.cmdMu.Lock()
 	i.cmds = append(i.cmds, c)
 	i.cmdMu.Unlock()
+	if m := i.sched.Load(); m != nil {
+		m.poke(i)
+		return
+	}
 	select {
 	case i.cmdWake <- struct{}{}:
 	default:
@@ -546,57 +559,15 @@ func (i *Instance) Run(ctx context.Context) error {
 	if err := i.conn.SetReadDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("failed to clear read deadline of VRRP socket: %w", err)
 	}
+	if mc, ok := muxConnOf(i.conn); ok {
+		return i.runOn(ctx, mc.m)
+	}
 	rx := make(chan received, 16)
 	stop := make(chan struct{})
 	readErr := make(chan error, 1)
-	mc, pushed := muxConnOf(i.conn)
-	if pushed {
-		// The Mux's goroutine checks and decodes for us: no reader
-		// goroutine, one wake-up per advert fewer.
-		adv := Advertisement{Addresses: make([]netip.Addr, 0, MaxAddresses)}
-		mc.attach(func(b []byte, info PacketInfo) bool {
-			select {
-			case rx <- i.accept(b, info, &adv):
-				return true
-			default:
-				return false
-			}
-		}, func(err error) {
-			select {
-			case readErr <- err:
-			default:
-			}
-		})
-	} else {
-		go i.read(rx, stop, readErr)
-	}
+	go i.read(rx, stop, readErr)
 
-	// A Fault before Run makes us start in FAULT, not flap through MASTER.
-	var faulted *command
-	left := false
-	for _, c := range i.takeCommands() {
-		switch {
-		case c.left != nil: // nothing to give up yet
-			left = true
-			close(c.left)
-		case left:
-		case c.sync != 0: // a sync group's step, moot before startup
-		case c.fault:
-			faulted = &c
-		default:
-			faulted = nil
-		}
-	}
-	held := faulted == nil && i.cfg.AdoptVIPs && i.holdsVIPs()
-	now := time.Now()
-	if !left {
-		if faulted != nil {
-			i.step(now, input{kind: inFault, reason: faulted.reason})
-		}
-		i.step(now, input{kind: inStartup, held: held})
-	}
-	i.publish()
-
+	i.begin(time.Now())
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var err error
@@ -611,26 +582,7 @@ loop:
 		case <-timer.C:
 			i.fire(time.Now())
 		case <-i.cmdWake:
-			now := time.Now()
-			for _, c := range i.takeCommands() {
-				switch {
-				case left: // deaf until Run returns
-					if c.left != nil {
-						close(c.left)
-					}
-				case c.left != nil:
-					i.step(now, input{kind: inShutdown})
-					i.publish()
-					left = true
-					close(c.left)
-				case c.sync != 0:
-					i.step(now, input{kind: c.sync, reason: c.reason})
-				case c.fault:
-					i.step(now, input{kind: inFault, reason: c.reason})
-				default:
-					i.step(now, input{kind: inResume})
-				}
-			}
+			i.obey(time.Now())
 		case err = <-readErr:
 			err = fmt.Errorf("failed to read VRRP advertisement: %w", err)
 			i.log.Error("VRRP socket failed, shutting down", "err", err)
@@ -639,12 +591,7 @@ loop:
 		i.publish()
 	}
 
-	i.step(time.Now(), input{kind: inShutdown})
-	i.publish()
-	if pushed {
-		mc.detach()
-		return err
-	}
+	i.finish(time.Now())
 	close(stop)
 	// Unblock the reader: any past deadline will do.
 	_ = i.conn.SetReadDeadline(time.Unix(1, 0))
@@ -652,6 +599,91 @@ loop:
 		<-readErr
 	}
 	return err
+}
+
+// runOn runs the instance on its Mux's goroutine, which reads the shared
+// socket and keeps every instance's timers in one heap: no goroutine of
+// the instance wakes per advert or per timer. Run's goroutine only waits
+// for ctx, then has the Mux shut the instance down. Should the Mux stop
+// first (its socket failed), the instance is handed back and shuts down
+// here.
+func (i *Instance) runOn(ctx context.Context, m *Mux) error {
+	i.sched.Store(m)
+	defer i.sched.Store(nil)
+	failed, err := m.join(i)
+	if err == nil {
+		select {
+		case <-ctx.Done():
+			if !m.part(i) { // the Mux stopped first: ours again
+				i.sched.Store(nil)
+				i.finish(time.Now())
+			}
+			return nil
+		case err = <-failed:
+		}
+	}
+	i.sched.Store(nil)
+	err = fmt.Errorf("failed to read VRRP advertisement: %w", err)
+	i.log.Error("VRRP socket failed, shutting down", "err", err)
+	i.finish(time.Now())
+	return err
+}
+
+// begin starts the state machine, after the commands given before Run: a
+// Fault makes it start in FAULT rather than flap through MASTER, a Leave
+// keeps it in INIT.
+func (i *Instance) begin(now time.Time) {
+	var faulted *command
+	for _, c := range i.takeCommands() {
+		switch {
+		case c.left != nil: // nothing to give up yet
+			i.gone = true
+			close(c.left)
+		case i.gone:
+		case c.sync != 0: // a sync group's step, moot before startup
+		case c.fault:
+			faulted = &c
+		default:
+			faulted = nil
+		}
+	}
+	if !i.gone {
+		held := faulted == nil && i.cfg.AdoptVIPs && i.holdsVIPs()
+		if faulted != nil {
+			i.step(now, input{kind: inFault, reason: faulted.reason})
+		}
+		i.step(now, input{kind: inStartup, held: held})
+	}
+	i.publish()
+}
+
+// obey carries out the commands given since the last call.
+func (i *Instance) obey(now time.Time) {
+	for _, c := range i.takeCommands() {
+		switch {
+		case i.gone: // deaf until Run returns
+			if c.left != nil {
+				close(c.left)
+			}
+		case c.left != nil:
+			i.step(now, input{kind: inShutdown})
+			i.publish()
+			i.gone = true
+			close(c.left)
+		case c.sync != 0:
+			i.step(now, input{kind: c.sync, reason: c.reason})
+		case c.fault:
+			i.step(now, input{kind: inFault, reason: c.reason})
+		default:
+			i.step(now, input{kind: inResume})
+		}
+	}
+}
+
+// finish shuts the state machine down as Run ends.
+func (i *Instance) finish(now time.Time) {
+	i.step(now, input{kind: inShutdown})
+	i.publish()
 }
 
 // holdsVIPs reports whether any virtual address is on the interface. A

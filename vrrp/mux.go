@@ -35,9 +35,19 @@ type SourceWriter interface {
 type Mux struct {
 	conn Conn
 
-	mu   sync.Mutex
-	subs map[uint8]*muxConn
-	err  error // why Run stopped; every Conn's ReadFrom returns it
+	mu    sync.Mutex
+	subs  map[uint8]*muxConn
+	err   error // why Run stopped; every Conn's ReadFrom returns it
+	joins []*Instance
+	pokes []*Instance
+	parts []muxPart
+	woken bool          // joins, pokes, parts or ctx's end wait for Run
+	done  chan struct{} // closed when Run stops running instances
+
+	// Owned by Run's goroutine.
+	timers timerHeap
+	due    []*Instance
+	adv    Advertisement
 
 	unclaimed atomic.Uint64
 	overflow  atomic.Uint64
@@ -50,7 +60,16 @@ type Mux struct {
 const muxQueue = 16
 
 // NewMux returns a Mux over c. It starts nothing: call Run.
-func NewMux(c Conn) *Mux { return &Mux{conn: c, subs: map[uint8]*muxConn{}} }
+func NewMux(c Conn) *Mux {
+	return &Mux{conn: c, subs: map[uint8]*muxConn{}, done: make(chan struct{}),
+		adv: Advertisement{Addresses: make([]netip.Addr, 0, MaxAddresses)}}
+}
+
+// muxPart is an instance's request to leave the Mux's loop.
+type muxPart struct {
+	i    *Instance
+	done chan struct{}
+}
 
 // Unclaimed returns the number of adverts read for VRIDs no instance here
 // runs (with a VRIDSetter, only those that came before a filter change).
@@ -112,9 +131,17 @@ func (m *Mux) filterLocked() error {
 	return vs.SetVRIDs(vrids)
 }
 
-// Run reads the shared Conn and hands each advert to its instance until ctx
-// is done (then it returns nil) or reading fails (then every Conn's
-// ReadFrom returns the error, and so does Run). It may be called once.
+// Run reads the shared Conn and runs the instances on it (an Instance
+// run on one of its Conns joins this loop: no goroutine of its own wakes
+// per advert or per timer) until ctx is done (then it returns nil) or
+// reading fails (then every Conn's ReadFrom returns the error, every
+// instance's Run shuts down with it, and so does Run). It may be called
+// once.
+//
+// One goroutine does it all: it reads with a deadline at the earliest of
+// the instances' timers, and another goroutine that has work for it (a
+// command, an instance to join or leave, ctx's end) wakes it by moving the
+// deadline into the past.
 func (m *Mux) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("VRRP socket mux is already running or has run")
@@ -122,54 +149,255 @@ func (m *Mux) Run(ctx context.Context) error {
 	if err := m.conn.SetReadDeadline(time.Time{}); err != nil {
 		return m.stop(fmt.Errorf("failed to clear read deadline of VRRP socket: %w", err))
 	}
-	stop := context.AfterFunc(ctx, func() { _ = m.conn.SetReadDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, m.wake)
 	defer stop()
 	buf := make([]byte, maxPacketLen)
+	var set time.Time // the read deadline as last set
 	for {
+		m.serve(time.Now())
+		if ctx.Err() != nil {
+			m.stop(net.ErrClosed)
+			return nil
+		}
+		next := m.timers.next()
+		if !next.Equal(set) {
+			if err := m.conn.SetReadDeadline(next); err != nil {
+				return m.stop(fmt.Errorf("failed to set read deadline of VRRP socket: %w", err))
+			}
+			set = next
+		}
+		if m.awake() {
+			continue
+		}
 		n, info, err := m.conn.ReadFrom(buf)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				set = time.Unix(1, 0) // ours or a wake's: set it again
+				continue
+			}
 			if ctx.Err() != nil {
 				m.stop(net.ErrClosed)
 				return nil
 			}
 			return m.stop(fmt.Errorf("failed to read VRRP socket: %w", err))
 		}
-		m.dispatch(buf[:n], info)
+		m.dispatch(time.Now(), buf[:n], info)
+	}
+}
+
+// wake makes Run look at its requests (and ctx) now.
+func (m *Mux) wake() {
+	m.mu.Lock()
+	m.woken = true
+	m.mu.Unlock()
+	_ = m.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// awake says whether a wake came since serve last looked.
+func (m *Mux) awake() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.woken
+}
+
+// join hands i to Run's loop, which starts it (Instance.begin). failed
+// tells why, should Run stop while i is on it.
+func (m *Mux) join(i *Instance) (failed <-chan error, err error) {
+	f := make(chan error, 1)
+	m.mu.Lock()
+	if m.err != nil {
+		m.mu.Unlock()
+		return nil, m.err
+	}
+	i.failed = f
+	m.joins = append(m.joins, i)
+	m.mu.Unlock()
+	m.wake()
+	return f, nil
+}
+
+// part has Run's loop shut i down (Instance.finish) and let it go. It
+// returns false if Run stopped first: i is then its own again, and not
+// shut down.
+func (m *Mux) part(i *Instance) bool {
+	p := muxPart{i: i, done: make(chan struct{})}
+	m.mu.Lock()
+	if m.err != nil {
+		m.mu.Unlock()
+		return false
+	}
+	m.parts = append(m.parts, p)
+	m.mu.Unlock()
+	m.wake()
+	select {
+	case <-p.done:
+		return true
+	case <-m.done:
+		select {
+		case <-p.done:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// poke has Run's loop carry out i's commands.
+func (m *Mux) poke(i *Instance) {
+	m.mu.Lock()
+	m.pokes = append(m.pokes, i)
+	m.mu.Unlock()
+	m.wake()
+}
+
+// serve takes the requests, then fires the timers that are due.
+func (m *Mux) serve(now time.Time) {
+	m.mu.Lock()
+	joins, pokes, parts := m.joins, m.pokes, m.parts
+	m.joins, m.pokes, m.parts, m.woken = nil, nil, nil, false
+	for _, i := range joins {
+		if c, ok := muxConnOf(i.conn); ok && c.m == m {
+			c.inst = i
+		}
+	}
+	m.mu.Unlock()
+	for _, i := range joins {
+		i.onMux = true
+		i.begin(now)
+		m.timers.update(i)
+	}
+	for _, i := range pokes {
+		if i.onMux {
+			i.obey(now)
+			i.publish()
+			m.timers.update(i)
+		}
+	}
+	for _, p := range parts {
+		if i := p.i; i.onMux {
+			i.finish(now)
+			m.release(i)
+		}
+		close(p.done)
+	}
+	m.fire(now)
+}
+
+// release takes i off the loop.
+func (m *Mux) release(i *Instance) {
+	i.onMux = false
+	m.timers.remove(i)
+	m.mu.Lock()
+	if c, ok := muxConnOf(i.conn); ok && c.inst == i {
+		c.inst = nil
+	}
+	m.mu.Unlock()
+}
+
+// fire runs the instances whose timers are due. Those due within their
+// slack of now go too, all at the latest of their deadlines: instances
+// whose adverts fall due within a millisecond of each other then send
+// them together from then on, and the loop wakes once for all of them,
+// not once each.
+func (m *Mux) fire(now time.Time) {
+	for range 4 { // a handler sets its timers after t: one round is the rule
+		due, t := m.due[:0], now
+		for len(m.timers) > 0 {
+			i := m.timers[0]
+			if i.next.After(now.Add(i.slack())) {
+				break
+			}
+			if i.next.After(t) {
+				t = i.next
+			}
+			m.timers.remove(i)
+			due = append(due, i)
+		}
+		if len(due) == 0 {
+			break
+		}
+		for _, i := range due {
+			i.fire(t)
+			i.publish()
+			m.timers.update(i)
+		}
+		clear(due)
+		m.due = due[:0]
 	}
 }
 
 func (m *Mux) stop(err error) error {
 	m.mu.Lock()
+	if m.err != nil {
+		m.mu.Unlock()
+		return err
+	}
 	m.err = err
 	subs := make([]*muxConn, 0, len(m.subs))
 	for _, c := range m.subs {
 		subs = append(subs, c)
 	}
-	m.mu.Unlock()
+	var insts []*Instance
 	for _, c := range subs {
-		c.stopped(err)
+		if c.inst != nil {
+			insts = append(insts, c.inst)
+			c.inst = nil
+		}
+	}
+	insts = append(insts, m.joins...)
+	m.joins, m.pokes = nil, nil
+	m.mu.Unlock()
+	close(m.done)
+	for _, i := range insts {
+		i.onMux = false
+		i.failed <- err
+	}
+	for _, c := range subs {
+		c.signal()
 	}
 	return err
 }
 
-// dispatch hands a copy of one message to the instance of its VRID. A
-// message too short to have one goes to every instance, which counts it as
-// the drop it is.
-func (m *Mux) dispatch(b []byte, info PacketInfo) {
+// dispatch hands one message to the instance of its VRID, or queues a copy
+// for its Conn's reader. A message too short to have one goes to every
+// instance, which counts it as the drop it is.
+func (m *Mux) dispatch(now time.Time, b []byte, info PacketInfo) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if len(b) < 2 {
+		var to []*Instance
 		for _, c := range m.subs {
-			c.enqueue(b, info)
+			if c.inst != nil {
+				to = append(to, c.inst)
+			} else {
+				c.enqueue(b, info)
+			}
+		}
+		m.mu.Unlock()
+		for _, i := range to {
+			m.deliver(now, i, b, info)
 		}
 		return
 	}
 	c := m.subs[b[1]]
 	if c == nil {
+		m.mu.Unlock()
 		m.unclaimed.Add(1)
 		return
 	}
-	c.enqueue(b, info)
+	i := c.inst
+	if i == nil {
+		c.enqueue(b, info)
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	m.deliver(now, i, b, info)
+}
+
+func (m *Mux) deliver(now time.Time, i *Instance, b []byte, info PacketInfo) {
+	i.receive(now, i.accept(b, info, &m.adv))
+	i.publish()
+	m.timers.update(i)
 }
 
 // muxConnOf returns the Mux's Conn under c, which may wrap it (an
@@ -199,8 +427,7 @@ type muxConn struct {
 	queue    []muxPacket
 	deadline time.Time
 	closed   bool
-	push     func(b []byte, info PacketInfo) bool // set by attach: no queue, no ReadFrom
-	fail     func(error)                          // with push: the Mux stopped
+	inst     *Instance // run by the Mux's loop (guarded by m.mu): no queue
 }
 
 type muxPacket struct {
@@ -210,51 +437,9 @@ type muxPacket struct {
 
 var _ Conn = (*muxConn)(nil)
 
-// attach makes the Mux hand each packet to push, on its own goroutine and
-// one at a time, instead of queueing it for ReadFrom: an instance's loop
-// is then woken once per advert, not its reader and then its loop. push
-// must not block (false: the packet was lost, counted as Overflow); b is
-// the Mux's buffer, valid during the call only. fail is called once the
-// Mux stops, with why. Until detach returns.
-func (c *muxConn) attach(push func(b []byte, info PacketInfo) bool, fail func(error)) {
-	c.mu.Lock()
-	c.push, c.fail = push, fail
-	c.queue = nil
-	c.mu.Unlock()
-	if err := c.m.Err(); err != nil {
-		fail(err)
-	}
-}
-
-// detach ends attach: when it returns, push is not running and will not
-// be called again.
-func (c *muxConn) detach() {
-	c.mu.Lock()
-	c.push, c.fail = nil, nil
-	c.mu.Unlock()
-}
-
-// stopped tells an attached instance that the Mux stopped.
-func (c *muxConn) stopped(err error) {
-	c.mu.Lock()
-	fail := c.fail
-	c.mu.Unlock()
-	if fail != nil {
-		fail(err)
-	}
-	c.signal()
-}
-
 // enqueue is called with m.mu held.
 func (c *muxConn) enqueue(b []byte, info PacketInfo) {
 	c.mu.Lock()
-	if c.push != nil && !c.closed {
-		if !c.push(b, info) {
-			c.m.overflow.Add(1)
-		}
-		c.mu.Unlock()
-		return
-	}
 	if c.closed || len(c.queue) >= muxQueue {
 		full := !c.closed
 		c.mu.Unlock()

@@ -29,6 +29,7 @@ import (
 var (
 	simLog   = flag.Bool("vrrp.simlog", false, "log the simulated routers to the test output")
 	soakRuns = flag.Int("vrrp.soak", 200, "seeded runs of TestSimSoak (20 with -short)")
+	simMux   = flag.String("vrrp.simmux", "mixed", "which simulated routers run on a Mux's loop, as vipd's do: all, none, or mixed (r2, r4, ...; the others on their own loop)")
 )
 
 var simVIP = netip.MustParsePrefix("198.51.100.100/24")
@@ -72,6 +73,7 @@ type simRouter struct {
 	done    chan error    // Run's result
 	drained chan struct{} // the event collector finished
 	runs    int
+	mux     chan error // the Mux's Run, when on one
 }
 
 type simEvent struct {
@@ -167,11 +169,26 @@ func (r *simRouter) start() {
 		t.Fatalf("%s: already running", r.name)
 	}
 	conn := r.host.Restart()
+	ctx, cancel := context.WithCancel(context.Background())
+	mctx, mcancel := context.WithCancel(context.Background())
+	r.mux = nil
+	if r.onMux() {
+		m := vrrp.NewMux(conn)
+		mc, err := m.Conn(r.cfg.VRID, r.cfg.Primary)
+		if err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		conn = mc
+		r.mux = make(chan error, 1)
+		go func() { r.mux <- m.Run(mctx) }()
+	}
 	inst, err := vrrp.NewInstance(r.cfg, conn, r.host.Addresser(), r.host.Announcer())
 	if err != nil {
 		t.Fatalf("%s: %v", r.name, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	cancel = func(c context.CancelFunc) context.CancelFunc {
+		return func() { c(); mcancel() } // the Mux's after the instance's
+	}(cancel)
 	r.inst, r.cancel = inst, cancel
 	r.done, r.drained = make(chan error, 1), make(chan struct{})
 	r.runs++
@@ -202,10 +219,29 @@ func (r *simRouter) start() {
 	synctest.Wait() // let it start
 }
 
+// onMux says whether r runs on a Mux's loop (-vrrp.simmux).
+func (r *simRouter) onMux() bool {
+	switch *simMux {
+	case "all":
+		return true
+	case "none":
+		return false
+	}
+	for i, o := range r.s.routers {
+		if o == r {
+			return i%2 == 1
+		}
+	}
+	return false
+}
+
 func (r *simRouter) wait() error {
 	err := <-r.done
 	<-r.drained
 	r.cancel()
+	if r.mux != nil {
+		<-r.mux
+	}
 	if n := r.inst.Status().Stats.EventsDropped; n > 0 {
 		r.s.t.Errorf("%s: %d events dropped", r.name, n)
 	}

@@ -59,6 +59,17 @@ func (a *TestAddresser) HasAddress(p netip.Prefix) (bool, error) {
 	return slices.Contains(a.addrs, p), nil
 }
 
+// ListAddresses returns the addresses present, as a kernel's dump does
+// (failing as SetError says).
+func (a *TestAddresser) ListAddresses() ([]netip.Prefix, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err != nil {
+		return nil, a.err
+	}
+	return slices.Clone(a.addrs), nil
+}
+
 // Has reports whether p is present, whatever SetError says.
 func (a *TestAddresser) Has(p netip.Prefix) bool {
 	a.mu.Lock()

@@ -1,0 +1,71 @@
+package vrrp
+
+import (
+	"container/heap"
+	"time"
+)
+
+// coalesce is how early a Mux fires an instance's timer to fire it with
+// others due at about the same time (at most a hundredth of the advert
+// interval): a millisecond of an advert_int is no change to the protocol,
+// and a hundred instances' adverts become one wake-up instead of a hundred.
+const coalesce = time.Millisecond
+
+// slack is how early i's timers may fire on a Mux.
+func (i *Instance) slack() time.Duration { return min(coalesce, i.cfg.Interval/100) }
+
+// timerHeap is a Mux's instances ordered by their earliest deadline, so
+// that its loop sleeps until the first of them and finds the due ones
+// without looking at the rest.
+type timerHeap []*Instance
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(a, b int) bool { return h[a].next.Before(h[b].next) }
+func (h timerHeap) Swap(a, b int) {
+	h[a], h[b] = h[b], h[a]
+	h[a].heapIdx, h[b].heapIdx = a, b
+}
+
+func (h *timerHeap) Push(x any) {
+	i := x.(*Instance)
+	i.heapIdx = len(*h)
+	*h = append(*h, i)
+}
+
+func (h *timerHeap) Pop() any {
+	old := *h
+	i := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	i.heapIdx = -1
+	return i
+}
+
+// next returns the earliest deadline, or the zero time when none is set.
+func (h timerHeap) next() time.Time {
+	if len(h) == 0 {
+		return time.Time{}
+	}
+	return h[0].next
+}
+
+// update puts i where its earliest deadline says, or out when it has none.
+func (h *timerHeap) update(i *Instance) {
+	t, ok := i.earliest()
+	if !ok {
+		h.remove(i)
+		return
+	}
+	i.next = i.deadlines[t]
+	if i.heapIdx < 0 {
+		heap.Push(h, i)
+		return
+	}
+	heap.Fix(h, i.heapIdx)
+}
+
+func (h *timerHeap) remove(i *Instance) {
+	if i.heapIdx >= 0 {
+		heap.Remove(h, i.heapIdx)
+	}
+}
