@@ -265,35 +265,12 @@ func (s *batchWatch) DropSocketsOf(addrs []netip.Addr) (int, error) {
 	return s.DropSockets(netip.Addr{})
 }
 
-// Where the System can, a stopping vipd drops the connections of every VIP
-// it gave up in one call (one sock_diag dump, not one per VIP).
-func TestDaemonStopDropsInOneBatch(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const n = 4
-		net := nodetest.NewNetwork("eth0")
-		sys := &batchWatch{dropWatch: dropWatch{System: net.System(netip.MustParseAddr("198.51.100.11")), seg: net.Segment("eth0")}}
-		_, cancel, done := runInstances(t, sys, n)
-		time.Sleep(vrrp.MasterDownInterval(100, time.Second) + time.Second)
-		synctest.Wait()
-		before := len(sys.calls) // startup's (TestDaemonStartDropsInBatches)
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		if len(sys.calls) != before+1 || len(sys.calls[before]) != n {
-			t.Fatalf("batches at stop %v, want one of the %d VIPs", sys.calls[before:], n)
-		}
-		if z := sys.zeros[len(sys.zeros)-1]; z != 2*n {
-			t.Errorf("the batch came after %d priority-0 adverts, want every one (%d)", z, 2*n)
-		}
-	})
-}
-
 // A starting vipd drops the connections left bound to its absent VIPs (a
 // crashed run's) in batches, not one sock_diag dump per VIP: 1,000 of
 // those took 3 s of CPU at startup. Taking the VIPs over later needs no
-// drop, and giving them up drops theirs.
-func TestDaemonStartDropsInBatches(t *testing.T) {
+// drop; a stopping vipd drops those of every VIP it gave up in one batch,
+// after all its priority-0 adverts.
+func TestDaemonDropsInBatches(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 6
 		net := nodetest.NewNetwork("eth0")
@@ -315,7 +292,10 @@ func TestDaemonStartDropsInBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(sys.calls) != before+1 || len(sys.calls[before]) != n {
-			t.Errorf("at stop: batches %v, want one of the %d VIPs", sys.calls[before:], n)
+			t.Fatalf("at stop: batches %v, want one of the %d VIPs", sys.calls[before:], n)
+		}
+		if z := sys.zeros[len(sys.zeros)-1]; z != 2*n {
+			t.Errorf("the stop's batch came after %d priority-0 adverts, want every one (%d)", z, 2*n)
 		}
 	})
 }

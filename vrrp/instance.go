@@ -609,7 +609,6 @@ loop:
 // here.
 func (i *Instance) runOn(ctx context.Context, m *Mux) error {
 	i.sched.Store(m)
-	defer i.sched.Store(nil)
 	failed, err := m.join(i)
 	if err == nil {
 		select {

@@ -114,10 +114,10 @@ func TestMuxSharesOneSocket(t *testing.T) {
 	}
 }
 
-// Instances on a Mux have no reader goroutine: the Mux's hands each advert
-// to the instance's loop (one goroutine per instance, its Run). They hear
-// the peer's adverts that way, and when the shared socket fails, each
-// Run returns the error.
+// Instances on a Mux are run by the Mux's own loop, which reads the shared
+// socket and hands each advert to its instance: they hear the peer's
+// adverts that way, and when the shared socket fails, each Run returns
+// the error.
 func TestMuxFeedsInstanceLoops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 10
