@@ -609,6 +609,7 @@ loop:
 // here.
 func (i *Instance) runOn(ctx context.Context, m *Mux) error {
 	i.sched.Store(m)
+	defer i.sched.Store(nil) // also on the return after a part
 	failed, err := m.join(i)
 	if err == nil {
 		select {
