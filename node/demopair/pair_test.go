@@ -3,11 +3,13 @@ package demopair
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +43,13 @@ func TestConfigLoads(t *testing.T) {
 // its start fails at once: no restart_deadline to wait out); vipd stopped
 // hands over and started again comes back as BACKUP.
 func TestPair(t *testing.T) {
-	p, err := New(Options{})
+	var logs syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	})
+	p, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +127,17 @@ func TestPair(t *testing.T) {
 	}
 
 	exec("nginx-01", "demo nginx stop")
-	wait("nginx restarted by its guard", 2*time.Second, p.Nginx("nginx-01").Up)
+	// The restart attempt is over when a re-check after the start command
+	// has passed; breaking nginx before that would test a race with the
+	// attempt, not a failover.
+	wait("nginx restarted by its guard", 2*time.Second, func() bool {
+		st, ok := p.Status("nginx-01")
+		if !ok || st.Nginx == nil || len(st.Nginx.History) == 0 {
+			return false
+		}
+		last := st.Nginx.History[len(st.Nginx.History)-1]
+		return p.Nginx("nginx-01").Up() && last.OK && last.Phase != control.PhaseStart
+	})
 	if st, _ := p.Status("nginx-01"); st.Nginx == nil || st.Nginx.Restarts != 1 || state("nginx-01") != control.StateMaster {
 		t.Errorf("after the restart: %s with %+v, want MASTER after one restart", state("nginx-01"), st.Nginx)
 	}
@@ -150,4 +168,22 @@ func TestPair(t *testing.T) {
 	if !slices.Equal(p.Holders(), []string{"nginx-01"}) {
 		t.Errorf("the VIP is on %q after nginx-02's vipd came back, want nginx-01 (nopreempt)", p.Holders())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the daemons' concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

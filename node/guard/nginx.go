@@ -376,7 +376,8 @@ func listenAddr(rawURL string) (netip.AddrPort, bool) {
 // restart runs the start command and re-checks every Recheck until nginx
 // passes or RestartDeadline is reached. With stopping, it first waits,
 // within the same deadline, for the live master to exit. A start command that fails while
-// nginx still fails ends the attempt at once: waiting would only delay the
+// nginx still fails ends the attempt at once, as does the started master
+// exiting again once the command has returned: waiting would only delay the
 // FAULT. Nothing is left running when it returns. A result of false with
 // parent done means nothing: the caller discards it.
 func (g *Nginx) restart(parent context.Context, stopping bool) (ok bool, why string) {
@@ -424,14 +425,17 @@ func (g *Nginx) restart(parent context.Context, stopping bool) (ok bool, why str
 
 	tick := time.NewTicker(g.cfg.Recheck)
 	defer tick.Stop()
-	last := "" // the last re-check's error
+	last := ""                    // the last re-check's error
+	started, died := false, false // a re-check saw the new master alive; a later one saw it gone
 	recheck := func() bool {
-		r, _, _ := g.check(ctx, PhaseRestart)
+		r, alive, _ := g.check(ctx, PhaseRestart)
 		if ctx.Err() != nil {
 			return false // cut short by the deadline: not a result
 		}
 		g.m.record(r)
 		last = r.Err
+		died = started && !alive && g.proc != nil
+		started = started || alive
 		return r.OK
 	}
 	for ctx.Err() == nil {
@@ -452,6 +456,13 @@ func (g *Nginx) restart(parent context.Context, stopping bool) (ok bool, why str
 				return true, ""
 			}
 		case <-ctx.Done():
+		}
+		if died && ended {
+			// The master it started has exited again and nothing will
+			// start another before the deadline: waiting it out would only
+			// add to the outage. (Before the master is first seen, a
+			// missing pid file is a start still under way.)
+			return false, "the started master exited again: " + last
 		}
 	}
 	if parent.Err() != nil {

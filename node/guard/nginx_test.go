@@ -82,6 +82,22 @@ func TestNginxPolicy(t *testing.T) {
 			wantStarts: 1,
 		},
 		{
+			name:  "the started master exits again: FAULT at once, not at the deadline",
+			fault: func(f *fakeNginx) { f.alive, f.answers = false, false },
+			// The start command returns at 410 ms; the master it started
+			// is alive but silent at 410 and 450 ms, gone at 500 ms.
+			start: func(f *fakeNginx) {
+				f.startFor, f.startNop = 10*ms, true
+				time.AfterFunc(95*ms, func() { f.set(func(f *fakeNginx) { f.alive = true }) })
+				time.AfterFunc(170*ms, func() { f.set(func(f *fakeNginx) { f.alive = false }) })
+			},
+			until: 2 * time.Second,
+			want: []change{{0, Healthy, ""},
+				{notice + 100*ms, Failed, "nginx: master process 42 is gone; restart: the started master exited again: master process 42 is gone"}},
+			wantStarts: 1,
+			wantPhases: []string{"check-", "start+", "restart-", "restart-", "restart-", "check-"},
+		},
+		{
 			name:  "start command hangs: killed at the deadline",
 			fault: func(f *fakeNginx) { f.alive, f.answers = false, false },
 			start: func(f *fakeNginx) { f.startFor = time.Hour },
