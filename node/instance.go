@@ -188,18 +188,21 @@ func (u *unit) stop() { u.task.stop() }
 // Run opens and runs the engine, and opens it again after
 // Options.RetryInterval if that fails, until ctx is done; then it returns
 // nil.
+//
+// Run's and runOnce's frames are what an instance's goroutine keeps on
+// its stack while the engine runs (it waits in eng.Run): whatever works
+// with big values (the spec, the engine's Config and Status, a log line)
+// is in helpers that return first, so that the stack startup grew shrinks
+// back to a few KiB at the next collections. A thousand instances are a
+// thousand such stacks.
 func (u *unit) Run(ctx context.Context) error {
-	defer u.d.vipSocks.unregister(u.currentSpec().VIPs)
+	defer u.unregister()
 	for {
 		err := u.runOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		u.mu.Lock()
-		u.openErr = err.Error()
-		u.mu.Unlock()
-		u.log.Error("VRRP instance is not running; retrying", "err", err, "retry", u.d.opts.RetryInterval)
-		u.d.publish(control.Event{Type: control.EventError, Instance: u.name(), Error: err.Error()})
+		u.openFailed(err)
 		t := time.NewTimer(u.d.opts.RetryInterval)
 		select {
 		case <-ctx.Done():
@@ -210,7 +213,44 @@ func (u *unit) Run(ctx context.Context) error {
 	}
 }
 
+// unregister gives up the unit's VIPs' sockets when it ends.
+func (u *unit) unregister() {
+	u.mu.Lock()
+	vips := u.spec.VIPs
+	u.mu.Unlock()
+	u.d.vipSocks.unregister(vips)
+}
+
+// openFailed says that the engine could not be opened or stopped, and
+// that it will be tried again.
+func (u *unit) openFailed(err error) {
+	u.mu.Lock()
+	u.openErr = err.Error()
+	u.mu.Unlock()
+	u.log.Error("VRRP instance is not running; retrying", "err", err, "retry", u.d.opts.RetryInterval)
+	u.d.publish(control.Event{Type: control.EventError, Instance: u.name(), Error: err.Error()})
+}
+
 func (u *unit) runOnce(ctx context.Context) error {
+	eng, conn, v, err := u.open()
+	if err != nil {
+		return err
+	}
+	// The engine runs on this goroutine, and its transitions come to
+	// onEvent here too (Config.OnEvent): on a shared socket that is the
+	// one goroutine an instance has.
+	err = eng.Run(ctx)
+	u.closed(eng)
+	v.Close()
+	conn.Close()
+	if err == nil && ctx.Err() == nil {
+		err = fmt.Errorf("VRRP instance %s stopped", u.name())
+	}
+	return err
+}
+
+// open makes the engine of the current spec, with its socket and VIPs.
+func (u *unit) open() (*vrrp.Instance, vrrp.Conn, *vips, error) {
 	u.mu.Lock()
 	s := u.spec
 	u.mu.Unlock()
@@ -218,27 +258,29 @@ func (u *unit) runOnce(ctx context.Context) error {
 	cfg := s.Engine
 	cfg.Logger = u.log
 	cfg.SyncGate = u.syncGate
+	cfg.OnEvent = u.onEvent
 	if !cfg.Primary.IsValid() {
 		p, err := sys.PrimaryAddr(s.Interface, primaryFamily(cfg.Addresses), u.d.vipAddrs())
 		if err != nil {
-			return err
+			return nil, nil, nil, err
 		}
 		cfg.Primary = p
 	}
 	conn, err := u.d.socks.conn(s.Interface, cfg)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer conn.Close()
 	drop, _ := sys.(SocketDropper)
 	v, err := openVIPs(u.d.vipSocks, drop, s.VIPs, u.log)
 	if err != nil {
-		return err
+		conn.Close()
+		return nil, nil, nil, err
 	}
-	defer v.Close()
 	eng, err := vrrp.NewInstance(cfg, conn, v, v)
 	if err != nil {
-		return err // Check refuses such a configuration before we get here
+		v.Close()
+		conn.Close()
+		return nil, nil, nil, err // Check refuses such a configuration before we get here
 	}
 
 	u.mu.Lock()
@@ -249,47 +291,16 @@ func (u *unit) runOnce(ctx context.Context) error {
 	u.mu.Unlock()
 	u.log.Info("VRRP instance started", "interface", s.Interface, "vrid", cfg.VRID, "primary", cfg.Primary,
 		"priority", s.Engine.Priority, "vips", len(s.VIPs))
-
-	// The engine, and on this goroutine (not one more per instance) its
-	// events pumped to the watch stream and the notify scripts until the
-	// last one it sent before returning.
-	ran := make(chan struct{})
-	runErr := make(chan error, 1)
-	go func() {
-		defer close(ran)
-		runErr <- eng.Run(ctx)
-	}()
-	u.pump(eng.Events(), ran)
-	err = <-runErr
-
-	u.mu.Lock()
-	u.base = addStats(u.base, eng.Status().Stats)
-	u.eng, u.vips = nil, nil
-	u.mu.Unlock()
-	if err == nil && ctx.Err() == nil {
-		err = fmt.Errorf("VRRP instance %s stopped", s.Name)
-	}
-	return err
+	return eng, conn, v, nil
 }
 
-// pump hands the engine's events to onEvent until ran is closed, and then
-// those still queued.
-func (u *unit) pump(events <-chan vrrp.Event, ran <-chan struct{}) {
-	for {
-		select {
-		case ev := <-events:
-			u.onEvent(ev)
-		case <-ran:
-			for {
-				select {
-				case ev := <-events:
-					u.onEvent(ev)
-				default:
-					return
-				}
-			}
-		}
-	}
+// closed keeps the counters of an engine that has stopped.
+func (u *unit) closed(eng *vrrp.Instance) {
+	st := eng.Status()
+	u.mu.Lock()
+	u.base = addStats(u.base, st.Stats)
+	u.eng, u.vips = nil, nil
+	u.mu.Unlock()
 }
 
 // onEvent handles one transition of the engine: counters, the watch

@@ -177,7 +177,7 @@ func newFSM(cfg fsmConfig) *fsm {
 		cfg:                 cfg,
 		state:               StateInit,
 		masterAdverInterval: cfg.Interval,
-		out:                 make([]action, 0, 16),
+		out:                 make([]action, 0, 4), // grows to the longest step's, once
 	}
 }
 

@@ -116,6 +116,14 @@ type Config struct {
 	// and logging them (Stats.Strangers); vipd uses DefaultStrangerHold.
 	StrangerHold time.Duration
 
+	// OnEvent, if set, receives the state transitions in Events' place, in
+	// order, on a goroutine of Run's: on a Mux, Run's own, which otherwise
+	// only waits, so that a daemon of many instances runs no goroutine per
+	// instance just to pump them. It may block (transitions queue
+	// meanwhile, up to EventBuffer) but must not wait for this Instance's
+	// Run to return. The last is delivered before Run returns.
+	OnEvent func(Event)
+
 	Logger *slog.Logger // nil: no logging
 }
 
@@ -300,8 +308,10 @@ func (s Stats) Drop(r DropReason) uint64 {
 	return s.Drops[r]
 }
 
-// EventBuffer is the capacity of the Events channel.
-const EventBuffer = 64
+// EventBuffer is the capacity of the Events channel: a transition is a
+// few a second at most, and a consumer that falls 16 behind is stuck, not
+// slow. Each slot costs every instance about 100 bytes.
+const EventBuffer = 16
 
 // Internal deadlines of the Instance, after the state machine's.
 const (
@@ -446,7 +456,6 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 			Interval: cfg.Interval,
 			AuthType: cfg.AuthType,
 		},
-		sendBuf:   make([]byte, 0, maxPacketLen),
 		strangers: strangers{hold: cfg.StrangerHold},
 	}
 	if cfg.AuthType != AuthNone {
@@ -466,8 +475,8 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 	return i, nil
 }
 
-// Events returns the state transitions. The channel holds EventBuffer
-// events; when it is full, new ones are dropped (and counted in
+// Events returns the state transitions, unless Config.OnEvent takes them.
+// The channel holds EventBuffer events; when it is full, new ones are dropped (and counted in
 // Stats.EventsDropped) rather than stall the protocol. It is never closed:
 // after Run returns, drain it without blocking.
 func (i *Instance) Events() <-chan Event { return i.events }
@@ -562,6 +571,30 @@ func (i *Instance) Run(ctx context.Context) error {
 	if mc, ok := muxConnOf(i.conn); ok {
 		return i.runOn(ctx, mc.m)
 	}
+	return i.runAlone(ctx)
+}
+
+// runAlone runs the instance on its own socket: Run's goroutine is the
+// protocol loop, a second one reads the socket.
+func (i *Instance) runAlone(ctx context.Context) error {
+	if i.cfg.OnEvent != nil {
+		// Here Run's goroutine is the protocol's: a callback that blocks
+		// must not hold adverts up.
+		stop, pumped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(pumped)
+			for {
+				select {
+				case ev := <-i.events:
+					i.cfg.OnEvent(ev)
+				case <-stop:
+					i.drainEvents()
+					return
+				}
+			}
+		}()
+		defer func() { close(stop); <-pumped }()
+	}
 	rx := make(chan received, 16)
 	stop := make(chan struct{})
 	readErr := make(chan error, 1)
@@ -604,29 +637,71 @@ loop:
 // runOn runs the instance on its Mux's goroutine, which reads the shared
 // socket and keeps every instance's timers in one heap: no goroutine of
 // the instance wakes per advert or per timer. Run's goroutine only waits
-// for ctx, then has the Mux shut the instance down. Should the Mux stop
+// for ctx (handing transitions to OnEvent meanwhile), then has the Mux
+// shut the instance down. Should the Mux stop
 // first (its socket failed), the instance is handed back and shuts down
 // here.
 func (i *Instance) runOn(ctx context.Context, m *Mux) error {
 	i.sched.Store(m)
 	defer i.sched.Store(nil) // also on the return after a part
+	defer i.drainEvents()    // the shutdown's transitions too
 	failed, err := m.join(i)
 	if err == nil {
-		select {
-		case <-ctx.Done():
+		if err = i.await(ctx, failed); err == nil {
 			if !m.part(i) { // the Mux stopped first: ours again
 				i.sched.Store(nil)
 				i.finish(time.Now())
 			}
 			return nil
-		case err = <-failed:
 		}
 	}
+	return i.muxFailed(err)
+}
+
+// await waits on a Mux until ctx is done (nil) or the Mux fails (its
+// error), handing transitions to OnEvent meanwhile. Its frame and
+// runOn's are what an instance on a Mux keeps on its stack: small, so
+// that the stack shrinks to a few KiB.
+func (i *Instance) await(ctx context.Context, failed <-chan error) error {
+	var events <-chan Event // nil without OnEvent: Events keeps them
+	if i.cfg.OnEvent != nil {
+		events = i.events
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-failed:
+			return err
+		case ev := <-events:
+			i.cfg.OnEvent(ev)
+		}
+	}
+}
+
+// muxFailed shuts the instance down here after its Mux's socket failed.
+func (i *Instance) muxFailed(err error) error {
 	i.sched.Store(nil)
 	err = fmt.Errorf("failed to read VRRP advertisement: %w", err)
 	i.log.Error("VRRP socket failed, shutting down", "err", err)
 	i.finish(time.Now())
 	return err
+}
+
+// drainEvents hands OnEvent the transitions still queued; without OnEvent
+// they stay on Events.
+func (i *Instance) drainEvents() {
+	if i.cfg.OnEvent == nil {
+		return
+	}
+	for {
+		select {
+		case ev := <-i.events:
+			i.cfg.OnEvent(ev)
+		default:
+			return
+		}
+	}
 }
 
 // begin starts the state machine, after the commands given before Run: a

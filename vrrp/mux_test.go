@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"runtime"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -189,4 +190,53 @@ func TestMuxFeedsInstanceLoops(t *testing.T) {
 		cancel()
 		<-muxDone
 	})
+}
+
+// Config.OnEvent takes the transitions in Events' place, in order, the
+// shutdown's included before Run returns: on its own socket and on a Mux.
+func TestInstanceOnEvent(t *testing.T) {
+	for _, onMux := range []bool{false, true} {
+		name := map[bool]string{false: "own socket", true: "mux"}[onMux]
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := vrrptest.NewNetwork(1).Host(netip.MustParseAddr("198.51.100.11"))
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				c := h.Conn()
+				if onMux {
+					m := vrrp.NewMux(c)
+					go m.Run(ctx)
+					if c, _ = m.Conn(60, h.Addr()); c == nil {
+						t.Fatal("no Mux conn")
+					}
+				}
+				var got []string // on Run's goroutines, read after Run returned
+				in, err := vrrp.NewInstance(vrrp.Config{VRID: 60, Version: vrrp.Version3, Interval: 100 * time.Millisecond,
+					Primary: h.Addr(), Addresses: []netip.Prefix{netip.MustParsePrefix("198.51.100.100/32")},
+					OnEvent: func(ev vrrp.Event) { got = append(got, ev.From.String()+">"+ev.To.String()) }},
+					c, h.Addresser(), h.Announcer())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ictx, icancel := context.WithCancel(ctx)
+				done := make(chan error, 1)
+				go func() { done <- in.Run(ictx) }()
+				time.Sleep(time.Second) // Master_Down_Interval: MASTER
+				synctest.Wait()
+				icancel()
+				if err := <-done; err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				want := []string{"INIT>BACKUP", "BACKUP>MASTER", "MASTER>INIT"}
+				if !slices.Equal(got, want) {
+					t.Errorf("OnEvent had %v, want %v", got, want)
+				}
+				select {
+				case ev := <-in.Events():
+					t.Errorf("Events has %v with OnEvent set", ev)
+				default:
+				}
+			})
+		})
+	}
 }
