@@ -51,7 +51,9 @@
 //		}
 //	})
 //
-// Events reports every state transition without ever blocking the protocol;
+// Events reports every state transition without ever blocking the protocol
+// (or Config.OnEvent takes them on Run's goroutine: a daemon of many
+// instances on one Mux then runs one goroutine per instance, not two);
 // Status returns a snapshot with counters (adverts, priority-0 adverts,
 // drops by DropReason, errors). Fault puts the instance in FAULT, giving the
 // virtual addresses up at once, for example when the service behind them
