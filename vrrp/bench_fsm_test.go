@@ -105,7 +105,7 @@ func BenchmarkInstanceAdvertTimer(b *testing.B) {
 	now := time.Now()
 	i.step(now, input{kind: inStartup})
 	now = now.Add(i.m.masterDown())
-	i.fire(now)
+	i.fire(now, now)
 	if i.m.state != StateMaster {
 		b.Fatalf("state %v, want MASTER", i.m.state)
 	}
@@ -114,7 +114,7 @@ func BenchmarkInstanceAdvertTimer(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		now = i.deadlines[timerAdvert]
-		i.fire(now)
+		i.fire(now, now)
 		i.publish()
 		i.arm(timer)
 	}

@@ -376,11 +376,12 @@ type Instance struct {
 	gone          bool // left: deaf to commands until Run returns
 
 	// On a Mux (runOn): the Mux that runs the loop, and its heap's record.
-	sched   atomic.Pointer[Mux]
-	onMux   bool       // owned by the Mux's goroutine: joined, not parted
-	heapIdx int        // in the Mux's timer heap; -1 when not there
-	failed  chan error // why the Mux stopped while running it
-	next    time.Time  // the earliest deadline, as the heap has it
+	sched     atomic.Pointer[Mux]
+	onMux     bool       // owned by the Mux's goroutine: joined, not parted
+	heapIdx   int        // in the Mux's timer heap; -1 when not there
+	failed    chan error // why the Mux stopped while running it
+	next      time.Time  // the earliest deadline, as the heap has it
+	nextTimer timerID    // and whose it is
 }
 
 type command struct {
@@ -613,7 +614,8 @@ loop:
 		case r := <-rx:
 			i.receive(time.Now(), r)
 		case <-timer.C:
-			i.fire(time.Now())
+			now := time.Now()
+			i.fire(now, now)
 		case <-i.cmdWake:
 			i.obey(time.Now())
 		case err = <-readErr:
@@ -878,12 +880,21 @@ func (i *Instance) met(now time.Time, src netip.Addr) {
 	i.stranger, i.strangeAt = src, now
 }
 
-// fire handles every deadline that has passed, earliest first.
-func (i *Instance) fire(now time.Time) {
+// fire handles every deadline that has passed by until (now, or a Mux's
+// slack later), earliest first, at now: a timer fired early sets its next
+// deadline from when it really fired.
+func (i *Instance) fire(now, until time.Time) {
+	var fired uint16 // timers fired early in this call: not again
 	for range 2 * numTimers { // each handler sets its timer in the future
 		t, ok := i.earliest()
-		if !ok || i.deadlines[t].After(now) {
+		if !ok {
 			return
+		}
+		if d := i.deadlines[t]; d.After(now) {
+			if d.After(until) || fired&(1<<t) != 0 {
+				return
+			}
+			fired |= 1 << t
 		}
 		if late := now.Sub(i.deadlines[t]); i.stalled(t, late) {
 			// Adverts that came while we were stopped wait in the

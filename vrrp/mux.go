@@ -295,20 +295,16 @@ func (m *Mux) release(i *Instance) {
 }
 
 // fire runs the instances whose timers are due. Those due within their
-// slack of now go too, all at the latest of their deadlines: instances
-// whose adverts fall due within a millisecond of each other then send
-// them together from then on, and the loop wakes once for all of them,
-// not once each.
+// slack of now go too, at now: the loop wakes once for all of them, not
+// once each, and masters whose adverts it sent together have their next
+// ones due together from then on. No advert goes later than its deadline.
 func (m *Mux) fire(now time.Time) {
-	for range 4 { // a handler sets its timers after t: one round is the rule
-		due, t := m.due[:0], now
+	for range 4 { // a handler sets its timers after now: one round is the rule
+		due := m.due[:0]
 		for len(m.timers) > 0 {
 			i := m.timers[0]
 			if i.next.After(now.Add(i.slack())) {
 				break
-			}
-			if i.next.After(t) {
-				t = i.next
 			}
 			m.timers.remove(i)
 			due = append(due, i)
@@ -317,7 +313,11 @@ func (m *Mux) fire(now time.Time) {
 			break
 		}
 		for _, i := range due {
-			i.fire(t)
+			until := now
+			if i.next.After(now) {
+				until = i.next
+			}
+			i.fire(now, until)
 			i.publish()
 			m.timers.update(i)
 		}

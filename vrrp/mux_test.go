@@ -240,3 +240,61 @@ func TestInstanceOnEvent(t *testing.T) {
 		})
 	}
 }
+
+// A Mux sends the adverts of masters due within a tenth of their interval
+// together: 100 masters of 0.1 s whose phases are spread evenly over the
+// interval (1 ms apart, the worst case for coalescing) wake the loop about
+// ten times an interval, not a hundred, and none sends late: every gap
+// between one instance's adverts is at most its interval.
+func TestMuxCoalescesAdverts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const (
+			n        = 100
+			interval = 100 * time.Millisecond
+		)
+		net := vrrptest.NewNetwork(1)
+		h := net.Host(netip.MustParseAddr("198.51.100.11"))
+		m := vrrp.NewMux(h.Conn())
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go m.Run(ctx)
+		for vrid := uint8(1); vrid <= n; vrid++ {
+			c, err := m.Conn(vrid, h.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := vrrp.NewInstance(vrrp.Config{VRID: vrid, Version: vrrp.Version3, Interval: interval, Primary: h.Addr(),
+				Addresses: []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, 100, 100 + vrid}), 32)}},
+				c, h.Addresser(), h.Announcer())
+			if err != nil {
+				t.Fatal(err)
+			}
+			go in.Run(ctx)
+			time.Sleep(interval / n)
+		}
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		from := time.Now().Add(-time.Second)
+		moments := map[time.Time]bool{}
+		last := map[byte]time.Time{}
+		sent := 0
+		for _, p := range net.Packets() {
+			vrid := p.Payload[1]
+			if prev, ok := last[vrid]; ok && p.Time.After(from) && p.Time.Sub(prev) > interval {
+				t.Errorf("VRID %d: an advert %v after the one before, more than the interval", vrid, p.Time.Sub(prev))
+			}
+			last[vrid] = p.Time
+			if p.Time.After(from) {
+				moments[p.Time] = true
+				sent++
+			}
+		}
+		if sent < n*10 {
+			t.Errorf("%d adverts in the last second, want at least %d", sent, n*10)
+		}
+		if len(moments) > 12*10 {
+			t.Errorf("adverts went out at %d moments in a second, want about ten an interval (at most 120)", len(moments))
+		}
+		t.Logf("%d adverts at %d moments in the last second", sent, len(moments))
+	})
+}
