@@ -884,7 +884,7 @@ func (i *Instance) met(now time.Time, src netip.Addr) {
 // slack later), earliest first, at now: a timer fired early sets its next
 // deadline from when it really fired.
 func (i *Instance) fire(now, until time.Time) {
-	var fired uint16 // timers fired early in this call: not again
+	var fired uint16          // timers fired early in this call: not again
 	for range 2 * numTimers { // each handler sets its timer in the future
 		t, ok := i.earliest()
 		if !ok {
