@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,13 +42,8 @@ func TestConfigLoads(t *testing.T) {
 // its start fails at once: no restart_deadline to wait out); vipd stopped
 // hands over and started again comes back as BACKUP.
 func TestPair(t *testing.T) {
-	var logs syncBuffer
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	})
-	p, err := New(Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	// The daemons' logs go to the test's output: shown when it fails.
+	p, err := New(Options{Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,22 +162,4 @@ func TestPair(t *testing.T) {
 	if !slices.Equal(p.Holders(), []string{"nginx-01"}) {
 		t.Errorf("the VIP is on %q after nginx-02's vipd came back, want nginx-01 (nopreempt)", p.Holders())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the daemons' concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
