@@ -57,12 +57,12 @@ func Check(c *config.Config, sys System) (errs, warns []config.Diagnostic) {
 			errorf(in.Pos, "vrrp_instance %s: %v", in.Name, err)
 		}
 		needIf(in.Interface, in.At("interface"))
-		for _, v := range in.VIPs {
+		for _, v := range in.HeldVIPs() {
 			if v.Dev != "" {
 				needIf(v.Dev, v.Pos)
 			}
 			if v.Brd != "" || v.Scope != "" {
-				warnf(v.Pos, "virtual_ipaddress %s: brd and scope are not supported by vipd; the address is added with the kernel's defaults", v.Prefix)
+				warnf(v.Pos, "%s %s: brd and scope are not supported by vipd; the address is added with the kernel's defaults", in.VIPBlock(v), v.Prefix)
 			}
 		}
 		for _, t := range in.TrackInterfaces {

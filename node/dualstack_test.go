@@ -144,3 +144,40 @@ func TestDualStack(t *testing.T) {
 		}
 	})
 }
+
+// virtual_ipaddress_excluded, as keepalived has it: an IPv4 instance holds
+// an IPv6 address (and a second IPv4 one) with its VIP, moves them with it,
+// and does not advertise them: the backup counts no VIP list mismatch.
+func TestExcludedVIPs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ex4 := netip.MustParsePrefix("198.51.100.101/24")
+		l := newSimLab(t, 2, "eth0")
+		for i, n := range l.nodes {
+			n.write(simConf(i, fmt.Sprintf("    virtual_ipaddress_excluded {\n        %s\n        %s dev eth0\n    }\n", ex4, simVIP6)))
+		}
+		m := l.settle()
+		b := l.nodes[1]
+		if m != l.nodes[0] {
+			t.Fatalf("%s is master, want n1", m.name)
+		}
+		for _, p := range []netip.Prefix{simVIP, ex4, simVIP6} {
+			if !m.holds("eth0", p) || b.holds("eth0", p) {
+				t.Errorf("%s: on n1 %v, on n2 %v; want n1 only", p, m.holds("eth0", p), b.holds("eth0", p))
+			}
+		}
+		if vips, want := m.inst("VI_1").VIPs, []string{simVIP.String(), ex4.String(), simVIP6.String()}; !slices.Equal(vips, want) {
+			t.Errorf("n1's status shows VIPs %v, want %v", vips, want)
+		}
+		if st := b.inst("VI_1"); st.Stats.AdvertRcvd == 0 || st.Stats.AddressMismatch != 0 {
+			t.Errorf("n2 heard %d adverts, %d with a different VIP list; want some, none", st.Stats.AdvertRcvd, st.Stats.AddressMismatch)
+		}
+		m.nginx.Break(brokenNginx)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		for _, p := range []netip.Prefix{simVIP, ex4, simVIP6} {
+			if m.holds("eth0", p) || !b.holds("eth0", p) {
+				t.Errorf("%s after n1's nginx broke: on n1 %v, on n2 %v; want n2 only", p, m.holds("eth0", p), b.holds("eth0", p))
+			}
+		}
+	})
+}

@@ -90,6 +90,9 @@ func EngineConfig(c *config.Config, in *config.Instance) (vrrp.Config, error) {
 		}
 		cfg.Addresses = append(cfg.Addresses, v.Prefix)
 	}
+	for _, v := range in.ExcludedVIPs {
+		cfg.Excluded = append(cfg.Excluded, v.Prefix)
+	}
 	if fam == vrrp.IPv6 && cfg.Version != vrrp.Version3 {
 		errs = append(errs, fmt.Errorf("virtual_ipaddress %s: VRRP over IPv6 is version 3", in.VIPs[0].Prefix))
 	}
@@ -138,7 +141,7 @@ func newSpec(c *config.Config, in *config.Instance) (spec, error) {
 		Notify:    in.Notify,
 		User:      c.Global.ScriptUser,
 	}
-	for _, v := range in.VIPs {
+	for _, v := range in.HeldVIPs() {
 		dev := v.Dev
 		if dev == "" {
 			dev = in.Interface
@@ -169,7 +172,7 @@ func sameEngine(a, b spec) bool {
 func vipAddrs(c *config.Config) []netip.Addr {
 	var as []netip.Addr
 	for _, in := range c.Instances {
-		for _, v := range in.VIPs {
+		for _, v := range in.HeldVIPs() {
 			as = append(as, v.Prefix.Addr())
 		}
 	}

@@ -65,7 +65,7 @@ func instanceNames(c *config.Config) string {
 // vipList writes an instance's VIP set in a stable order.
 func vipList(in *config.Instance) string {
 	var vs []string
-	for _, v := range in.VIPs {
+	for _, v := range in.HeldVIPs() {
 		vs = append(vs, v.Prefix.String())
 	}
 	slices.Sort(vs)

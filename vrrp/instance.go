@@ -68,6 +68,9 @@ type Config struct {
 	// from it are our own.
 	Primary   netip.Addr
 	Addresses []netip.Prefix // the virtual addresses, 1 to 255
+	// Excluded are held with Addresses but not advertised (keepalived's
+	// virtual_ipaddress_excluded): of either family, any number.
+	Excluded []netip.Prefix
 
 	AuthType AuthType // v2 only
 	AuthPass string   // v2 AuthSimple password; like keepalived, only the first 8 bytes count
@@ -147,7 +150,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	c.Addresses, c.Peers = slices.Clone(c.Addresses), slices.Clone(c.Peers) // ours now
+	c.Addresses, c.Excluded, c.Peers = slices.Clone(c.Addresses), slices.Clone(c.Excluded), slices.Clone(c.Peers) // ours now
 	if c.VRID == 0 {
 		return c, errors.New("VRID must be 1 to 255")
 	}
@@ -195,6 +198,11 @@ func (c Config) withDefaults() (Config, error) {
 	for _, p := range c.Addresses {
 		if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() || FamilyOf(p.Addr()) != fam {
 			return c, fmt.Errorf("virtual address %v: want an %v prefix, the family of the primary address", p, fam)
+		}
+	}
+	for _, p := range c.Excluded {
+		if !p.IsValid() || p.Addr().Zone() != "" || p.Addr().Is4In6() {
+			return c, fmt.Errorf("excluded virtual address %v: want an IPv4 or IPv6 prefix", p)
 		}
 	}
 	for _, p := range c.Peers {
@@ -369,8 +377,9 @@ type Instance struct {
 	stranger  netip.Addr // the last, for Status
 	strangeAt time.Time
 
-	own           []netip.Addr // adv.Addresses as a set, for the reader
-	mismatchPeer  netip.Addr   // the last address mismatch, for Status
+	held          []netip.Prefix // Addresses, then Excluded: what MASTER holds
+	own           []netip.Addr   // adv.Addresses as a set, for the reader
+	mismatchPeer  netip.Addr     // the last address mismatch, for Status
 	mismatchAddrs []netip.Addr
 	mismatchAt    time.Time
 	gone          bool // left: deaf to commands until Run returns
@@ -466,6 +475,7 @@ func NewInstance(cfg Config, c Conn, a Addresser, ann Announcer) (*Instance, err
 		i.adv.Addresses = append(i.adv.Addresses, p.Addr())
 	}
 	i.own = setOf(slices.Clone(i.adv.Addresses))
+	i.held = append(slices.Clip(cfg.Addresses), cfg.Excluded...)
 	fam := FamilyOf(cfg.Primary)
 	i.adv.Family = fam
 	i.dsts = []netip.Addr{GroupOf(fam)}
@@ -767,7 +777,7 @@ func (i *Instance) finish(now time.Time) {
 // failed look-up counts as absent: the instance then starts as without
 // AdoptVIPs.
 func (i *Instance) holdsVIPs() bool {
-	for _, p := range i.cfg.Addresses {
+	for _, p := range i.held {
 		has, err := i.addr.HasAddress(p)
 		if err != nil {
 			i.log.Warn("failed to look for leftover virtual address", "vip", p, "err", err)
@@ -1039,7 +1049,7 @@ func (i *Instance) send(now time.Time, prio uint8) {
 // succeeds or the state changes, so that a VIP does not outlive mastership.
 func (i *Instance) setVIPs(now time.Time, add bool) {
 	failed := false
-	for _, p := range i.cfg.Addresses {
+	for _, p := range i.held {
 		var err error
 		if add {
 			err = i.addr.AddAddress(p)
@@ -1067,7 +1077,7 @@ func (i *Instance) reconcile(now time.Time) {
 }
 
 func (i *Instance) announce(now time.Time) {
-	for _, p := range i.cfg.Addresses {
+	for _, p := range i.held {
 		if err := i.ann.Announce(p.Addr()); err != nil {
 			i.st.AnnounceErrors++
 			if i.limited(now, limitAnnounce) {

@@ -256,6 +256,8 @@ func TestInstanceConfig(t *testing.T) {
 		{"multicast primary", func(c *Config) { c.Primary = Group }, "primary"},
 		{"no VIP", func(c *Config) { c.Addresses = nil }, "virtual addresses"},
 		{"IPv6 VIP", func(c *Config) { c.Addresses = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")} }, "virtual address"},
+		{"excluded IPv6 on IPv4", func(c *Config) { c.Excluded = []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")} }, ""},
+		{"excluded invalid", func(c *Config) { c.Excluded = []netip.Prefix{{}} }, "excluded"},
 		{"peer is self", func(c *Config) { c.Peers = []netip.Addr{testSelf} }, "peer"},
 		{"initial state FAULT", func(c *Config) { c.InitialState = StateFault }, "initial state"},
 		{"nopreempt owner", func(c *Config) { c.NoPreempt, c.Priority = true, 255 }, "priority 255"},

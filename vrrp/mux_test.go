@@ -298,3 +298,58 @@ func TestMuxCoalescesAdverts(t *testing.T) {
 		t.Logf("%d adverts at %d moments in the last second", sent, len(moments))
 	})
 }
+
+// Config.Excluded: a MASTER holds the excluded addresses (of either
+// family) with its virtual addresses and announces them, but its adverts
+// carry only Addresses; shutting down removes them all.
+func TestInstanceExcluded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		net := vrrptest.NewNetwork(1)
+		h := net.Host(netip.MustParseAddr("198.51.100.11"))
+		vip := netip.MustParsePrefix("198.51.100.100/24")
+		excluded := []netip.Prefix{netip.MustParsePrefix("198.51.100.101/24"), netip.MustParsePrefix("2001:db8::100/64")}
+		in, err := vrrp.NewInstance(vrrp.Config{VRID: 60, Primary: h.Addr(), Addresses: []netip.Prefix{vip}, Excluded: excluded},
+			h.Conn(), h.Addresser(), h.Announcer())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- in.Run(ctx) }()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if st := in.Status(); st.State != vrrp.StateMaster {
+			t.Fatalf("%v, want MASTER", st.State)
+		}
+		for _, p := range append([]netip.Prefix{vip}, excluded...) {
+			if !h.Addresser().Has(p) {
+				t.Errorf("MASTER does not hold %v", p)
+			}
+		}
+		announced := map[netip.Addr]bool{}
+		for _, a := range h.Announcer().Announcements() {
+			announced[a.Addr] = true
+		}
+		if !announced[excluded[1].Addr()] {
+			t.Errorf("announcements %v: not the excluded %v", h.Announcer().Announcements(), excluded[1])
+		}
+		pkts := net.Packets()
+		if len(pkts) == 0 {
+			t.Fatal("no adverts")
+		}
+		var adv vrrp.Advertisement
+		if err := adv.UnmarshalBinary(pkts[len(pkts)-1].Payload); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(adv.Addresses, []netip.Addr{vip.Addr()}) {
+			t.Errorf("the advert carries %v, want only %v", adv.Addresses, vip.Addr())
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Addresser().Addresses(); len(got) != 0 {
+			t.Errorf("after shutdown it still holds %v", got)
+		}
+	})
+}

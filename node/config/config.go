@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,18 +147,21 @@ const (
 
 // Instance is a vrrp_instance block.
 type Instance struct {
-	Name            string
-	Pos             Pos // where vrrp_instance was written
-	State           State
-	Interface       string
-	VRID            int // virtual_router_id, 1..255
-	Priority        int // 1..255; DefaultPriority when missing
-	Version         int // VRRP version for this instance, 2 or 3
-	AdvertInt       time.Duration
-	Nopreempt       bool
-	PreemptDelay    time.Duration
-	Auth            *Auth // nil without an authentication block
-	VIPs            []VIP
+	Name         string
+	Pos          Pos // where vrrp_instance was written
+	State        State
+	Interface    string
+	VRID         int // virtual_router_id, 1..255
+	Priority     int // 1..255; DefaultPriority when missing
+	Version      int // VRRP version for this instance, 2 or 3
+	AdvertInt    time.Duration
+	Nopreempt    bool
+	PreemptDelay time.Duration
+	Auth         *Auth // nil without an authentication block
+	VIPs         []VIP
+	// ExcludedVIPs (virtual_ipaddress_excluded) are held with the VIPs but
+	// not advertised: any family, any number.
+	ExcludedVIPs    []VIP
 	Tracks          []Track // track_script entries, in file order
 	TrackInterfaces []TrackInterface
 	UnicastSrc      netip.Addr // invalid when unset
@@ -175,7 +179,23 @@ type Auth struct {
 	Pass string // at most 8 bytes, truncated as keepalived does
 }
 
-// VIP is one virtual_ipaddress entry.
+// HeldVIPs returns every address the instance holds as MASTER: its VIPs,
+// then its excluded ones.
+func (in *Instance) HeldVIPs() []VIP {
+	return append(slices.Clip(in.VIPs), in.ExcludedVIPs...)
+}
+
+// VIPBlock names the block v was written in.
+func (in *Instance) VIPBlock(v VIP) string {
+	for _, e := range in.ExcludedVIPs {
+		if e.Pos == v.Pos && e.Prefix == v.Prefix {
+			return "virtual_ipaddress_excluded"
+		}
+	}
+	return "virtual_ipaddress"
+}
+
+// VIP is one virtual_ipaddress (or virtual_ipaddress_excluded) entry.
 type VIP struct {
 	Prefix netip.Prefix // address with prefix length; /32 (or /128) when none was given
 	Dev    string       // empty means the instance's interface

@@ -114,6 +114,23 @@ func TestParseValues(t *testing.T) {
 			},
 		},
 		{
+			name: "virtual_ipaddress_excluded: any family, with dev",
+			conf: strings.Replace(minimal, "%s", "virtual_ipaddress_excluded {\n 2001:db8::10/64 dev eth1\n 198.51.100.11\n}", 1),
+			check: func(t *testing.T, c *Config) {
+				in := c.Instances[0]
+				want := []VIP{{Prefix: netip.MustParsePrefix("2001:db8::10/64"), Dev: "eth1"}, {Prefix: netip.MustParsePrefix("198.51.100.11/32")}}
+				if len(in.ExcludedVIPs) != 2 || in.ExcludedVIPs[0].Prefix != want[0].Prefix || in.ExcludedVIPs[0].Dev != "eth1" || in.ExcludedVIPs[1].Prefix != want[1].Prefix {
+					t.Errorf("ExcludedVIPs = %v, want %v", in.ExcludedVIPs, want)
+				}
+				if len(in.VIPs) != 1 || in.Version != 2 {
+					t.Errorf("VIPs %v, version %d: want the one IPv4 VIP, VRRPv2 (excluded addresses choose no family)", in.VIPs, in.Version)
+				}
+				if held := in.HeldVIPs(); len(held) != 3 || in.VIPBlock(held[2]) != "virtual_ipaddress_excluded" || in.VIPBlock(held[0]) != "virtual_ipaddress" {
+					t.Errorf("HeldVIPs = %v", held)
+				}
+			},
+		},
+		{
 			name: "state MASTER without priority is the owner",
 			conf: strings.Replace(minimal, "%s", "state MASTER", 1),
 			check: func(t *testing.T, c *Config) {
@@ -370,6 +387,10 @@ func TestErrors(t *testing.T) {
 			[]string{`t.conf:2: vrrp_instance VI_1: interface is required`}},
 		{"interface too long", strings.Replace(inst(""), "eth0", "averyveryverylongname", 1),
 			[]string{`t.conf:3: interface: expected an interface name of at most 15 characters without / or :, got "averyveryverylongname"`}},
+		{"excluded VIP not an address", inst("virtual_ipaddress_excluded {\n 198.51.100.300\n}"),
+			[]string{`t.conf:9: virtual_ipaddress_excluded: expected an IP address, got "198.51.100.300"`}},
+		{"excluded VIP held by another instance", inst("virtual_ipaddress_excluded {\n 198.51.100.20\n}") + "vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n 198.51.100.20\n }\n}\n",
+			[]string{`t.conf:16: virtual_ipaddress 198.51.100.20: already carried by vrrp_instance VI_1 at t.conf:2`}},
 		{"priority 0", inst("priority 0"), []string{`t.conf:8: priority: expected an integer 1-255, got "0"`}},
 		{"priority 256", inst("priority 256"), []string{`t.conf:8: priority: expected an integer 1-255, got "256"`}},
 		{"priority two values", inst("priority 100 200"),

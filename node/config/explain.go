@@ -222,6 +222,16 @@ func (c *Config) explainInstance(e *explainer, in *Instance) {
 		}
 		e.printf("  %-20s %s\n", label, v)
 	}
+	for i, v := range in.ExcludedVIPs {
+		label := ""
+		if i == 0 {
+			label = "excluded"
+		}
+		if v.Dev == "" {
+			v.Dev = in.Interface
+		}
+		e.printf("  %-20s %s (virtual_ipaddress_excluded: held, not advertised)\n", label, v)
+	}
 	if len(in.UnicastPeers) > 0 {
 		peers := make([]string, len(in.UnicastPeers))
 		for i, p := range in.UnicastPeers {

@@ -109,9 +109,15 @@ func (w *writer) instance(in *Instance) {
 		w.line("auth_pass", in.Auth.Pass)
 		w.close()
 	}
-	if len(in.VIPs) > 0 {
-		w.open("virtual_ipaddress")
-		for _, v := range in.VIPs {
+	for _, b := range []struct {
+		name string
+		vips []VIP
+	}{{"virtual_ipaddress", in.VIPs}, {"virtual_ipaddress_excluded", in.ExcludedVIPs}} {
+		if len(b.vips) == 0 {
+			continue
+		}
+		w.open(b.name)
+		for _, v := range b.vips {
 			words := []string{v.Prefix.String()}
 			for _, kv := range [][2]string{{"brd", v.Brd}, {"dev", v.Dev}, {"scope", v.Scope}, {"label", v.Label}} {
 				if kv[1] != "" {

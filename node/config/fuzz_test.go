@@ -160,6 +160,10 @@ func normalize(c *Config) Config {
 		for j := range in.VIPs {
 			in.VIPs[j].Pos = Pos{}
 		}
+		in.ExcludedVIPs = append([]VIP(nil), in.ExcludedVIPs...)
+		for j := range in.ExcludedVIPs {
+			in.ExcludedVIPs[j].Pos = Pos{}
+		}
 		in.Tracks = append([]Track(nil), in.Tracks...)
 		for j := range in.Tracks {
 			in.Tracks[j].Pos = Pos{}

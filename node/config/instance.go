@@ -93,8 +93,17 @@ func (dc *decoder) instance(n *node) {
 		"virtual_ipaddress": {true, func(n *node) {
 			if dc.none(n) {
 				for _, e := range dc.entries(n) {
-					if v, ok := dc.vip(e); ok {
+					if v, ok := dc.vip(e, "virtual_ipaddress"); ok {
 						in.VIPs = append(in.VIPs, v)
+					}
+				}
+			}
+		}},
+		"virtual_ipaddress_excluded": {true, func(n *node) {
+			if dc.none(n) {
+				for _, e := range dc.entries(n) {
+					if v, ok := dc.vip(e, "virtual_ipaddress_excluded"); ok {
+						in.ExcludedVIPs = append(in.ExcludedVIPs, v)
 					}
 				}
 			}
@@ -225,11 +234,11 @@ func (dc *decoder) auth(n *node, in *Instance) {
 }
 
 // vip parses ADDR[/PREFIX] [dev IF] [label LABEL] [brd ADDR|+|-] [scope S].
-func (dc *decoder) vip(e *node) (VIP, bool) {
+func (dc *decoder) vip(e *node, block string) (VIP, bool) {
 	w := e.words
 	p, err := parseVIPAddr(w[0])
 	if err != nil {
-		dc.d.errorf(e.pos, "virtual_ipaddress: %v", err)
+		dc.d.errorf(e.pos, "%s: %v", block, err)
 		return VIP{}, false
 	}
 	v := VIP{Prefix: p, Pos: e.pos}
@@ -244,7 +253,7 @@ func (dc *decoder) vip(e *node) (VIP, bool) {
 		switch opt {
 		case "dev", "label", "brd", "broadcast", "scope":
 			if i+1 == len(w) {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: %s: expected a value, got nothing", w[0], opt)
+				dc.d.errorf(e.pos, "%s %s: %s: expected a value, got nothing", block, w[0], opt)
 				return VIP{}, false
 			}
 			i++
@@ -253,54 +262,54 @@ func (dc *decoder) vip(e *node) (VIP, bool) {
 		switch opt {
 		case "dev":
 			if v.Dev != "" {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: dev given twice", w[0])
+				dc.d.errorf(e.pos, "%s %s: dev given twice", block, w[0])
 				return VIP{}, false
 			}
 			if len(val) > ifNameMax {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: dev: expected an interface name of at most %d characters, got %q", w[0], ifNameMax, val)
+				dc.d.errorf(e.pos, "%s %s: dev: expected an interface name of at most %d characters, got %q", block, w[0], ifNameMax, val)
 				return VIP{}, false
 			}
 			v.Dev = val
 		case "label":
 			if len(val) > ifNameMax {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: label: expected at most %d characters, got %q", w[0], ifNameMax, val)
+				dc.d.errorf(e.pos, "%s %s: label: expected at most %d characters, got %q", block, w[0], ifNameMax, val)
 				return VIP{}, false
 			}
 			v.Label = val
 		case "brd", "broadcast":
 			if p.Addr().Is6() {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: IPv6 has no broadcast address", w[0])
+				dc.d.errorf(e.pos, "%s %s: IPv6 has no broadcast address", block, w[0])
 				return VIP{}, false
 			}
 			if val != "+" && val != "-" {
 				if a, err := netip.ParseAddr(val); err != nil || !a.Is4() {
-					dc.d.errorf(e.pos, "virtual_ipaddress %s: brd: expected an IPv4 address, + or -, got %q", w[0], val)
+					dc.d.errorf(e.pos, "%s %s: brd: expected an IPv4 address, + or -, got %q", block, w[0], val)
 					return VIP{}, false
 				}
 			}
 			v.Brd = val
 		case "scope":
 			if !validScope(val) {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: scope: expected host, link, global, site, nowhere or 0-255, got %q", w[0], val)
+				dc.d.errorf(e.pos, "%s %s: scope: expected host, link, global, site, nowhere or 0-255, got %q", block, w[0], val)
 				return VIP{}, false
 			}
 			if p.Addr().Is6() {
-				dc.d.errorf(e.pos, "virtual_ipaddress %s: IPv6 addresses take no scope (keepalived would ignore it)", w[0])
+				dc.d.errorf(e.pos, "%s %s: IPv6 addresses take no scope (keepalived would ignore it)", block, w[0])
 				return VIP{}, false
 			}
 			v.Scope = val
 		default:
 			n, known := ignored[opt]
 			if !known {
-				dc.d.warnf(e.pos, "virtual_ipaddress %s: unknown option %q; ignored", w[0], opt)
+				dc.d.warnf(e.pos, "%s %s: unknown option %q; ignored", block, w[0], opt)
 				continue
 			}
-			dc.d.warnf(e.pos, "virtual_ipaddress %s: option %q not supported by vipd; ignored", w[0], opt)
+			dc.d.warnf(e.pos, "%s %s: option %q not supported by vipd; ignored", block, w[0], opt)
 			i += n
 		}
 	}
 	if v.Label != "" && p.Addr().Is6() {
-		dc.d.errorf(e.pos, "virtual_ipaddress %s: IPv6 addresses take no label (keepalived would ignore it)", w[0])
+		dc.d.errorf(e.pos, "%s %s: IPv6 addresses take no label (keepalived would ignore it)", block, w[0])
 		return VIP{}, false
 	}
 	return v, true
@@ -600,12 +609,12 @@ func (dc *decoder) conflicts() {
 				vrids[k] = in
 			}
 		}
-		for _, v := range in.VIPs {
+		for _, v := range in.HeldVIPs() {
 			a := v.Prefix.Addr()
 			if prev := addrs[a]; prev != nil && prev != in {
-				dc.d.errorf(v.Pos, "virtual_ipaddress %s: already carried by vrrp_instance %s at %s", a, prev.Name, prev.Pos)
+				dc.d.errorf(v.Pos, "%s %s: already carried by vrrp_instance %s at %s", in.VIPBlock(v), a, prev.Name, prev.Pos)
 			} else if prev == in {
-				dc.d.warnf(v.Pos, "virtual_ipaddress %s: listed twice", a)
+				dc.d.warnf(v.Pos, "%s %s: listed twice", in.VIPBlock(v), a)
 			} else {
 				addrs[a] = in
 			}

@@ -207,6 +207,7 @@ func (ic *instComparer) compare() {
 	}
 	ic.auth()
 	ic.vips()
+	ic.excluded()
 	ic.unicast()
 	ic.preempt()
 	ic.checks()
@@ -275,6 +276,38 @@ func (ic *instComparer) vips() {
 		if _, ok := xs[w.Prefix.Addr()]; !ok {
 			ic.mismatch("virtual_ipaddress", blockA, Place{Pos: w.Pos},
 				"VIP %s only on %s: keepalived's adverts list the VIPs, a peer with another list drops them; both become MASTER and the VIPs are on both nodes", w.Prefix, bn)
+		}
+	}
+}
+
+// excluded compares the virtual_ipaddress_excluded lists: they are not in
+// the adverts, so a difference splits nothing, but an address only one node
+// holds is lost when the other takes over.
+func (ic *instComparer) excluded() {
+	for _, side := range []struct {
+		x, y        *config.Instance
+		name, other string
+		places      func(v config.VIP) (Place, Place) // A's, B's
+	}{
+		{ic.x, ic.y, ic.a.Name, ic.b.Name, func(v config.VIP) (Place, Place) {
+			_, b := ic.both("virtual_ipaddress_excluded", "")
+			return Place{Pos: v.Pos}, b
+		}},
+		{ic.y, ic.x, ic.b.Name, ic.a.Name, func(v config.VIP) (Place, Place) {
+			a, _ := ic.both("virtual_ipaddress_excluded", "")
+			return a, Place{Pos: v.Pos}
+		}},
+	} {
+		others := map[netip.Addr]bool{}
+		for _, w := range side.y.ExcludedVIPs {
+			others[w.Prefix.Addr()] = true
+		}
+		for _, v := range side.x.ExcludedVIPs {
+			if !others[v.Prefix.Addr()] {
+				pa, pb := side.places(v)
+				ic.mismatch("virtual_ipaddress_excluded", pa, pb,
+					"excluded VIP %s only on %s: it is not advertised, so nothing splits, but when %s takes over the address is on neither node", v.Prefix, side.name, side.other)
+			}
 		}
 	}
 }

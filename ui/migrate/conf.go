@@ -103,7 +103,7 @@ func BuildConfig(node string, fsys fs.FS, file string, g Guard) (*VipdConfig, er
 	}
 	v.Changes = addGuard(c, g)
 	for _, in := range c.Instances {
-		for _, p := range in.VIPs {
+		for _, p := range in.HeldVIPs() {
 			v.VIPs = append(v.VIPs, p.Prefix)
 		}
 		v.Handover = max(v.Handover, c.Budget(&in).Handover)
