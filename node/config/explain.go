@@ -212,25 +212,23 @@ func (c *Config) explainInstance(e *explainer, in *Instance) {
 	} else {
 		e.field("authentication", "none", isSet(in.given, "authentication"), "")
 	}
-	for i, v := range in.VIPs {
-		label := ""
-		if i == 0 {
-			label = "virtual_ipaddress"
+	for _, b := range []struct {
+		label, note string
+		vips        []VIP
+	}{
+		{"virtual_ipaddress", "", in.VIPs},
+		{"excluded", " (virtual_ipaddress_excluded: held, not advertised)", in.ExcludedVIPs},
+	} {
+		for i, v := range b.vips {
+			label := ""
+			if i == 0 {
+				label = b.label
+			}
+			if v.Dev == "" {
+				v.Dev = in.Interface
+			}
+			e.printf("  %-20s %s%s\n", label, v, b.note)
 		}
-		if v.Dev == "" {
-			v.Dev = in.Interface
-		}
-		e.printf("  %-20s %s\n", label, v)
-	}
-	for i, v := range in.ExcludedVIPs {
-		label := ""
-		if i == 0 {
-			label = "excluded"
-		}
-		if v.Dev == "" {
-			v.Dev = in.Interface
-		}
-		e.printf("  %-20s %s (virtual_ipaddress_excluded: held, not advertised)\n", label, v)
 	}
 	if len(in.UnicastPeers) > 0 {
 		peers := make([]string, len(in.UnicastPeers))
