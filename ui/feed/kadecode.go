@@ -36,6 +36,7 @@ type kaInstance struct {
 		NoPreempt         bool     `json:"nopreempt"`
 		VIPSet            bool     `json:"vipset"`
 		VIPs              []string `json:"vips"`
+		EVIPs             []string `json:"evips"`           // virtual_ipaddress_excluded: held too
 		LastTransition    float64  `json:"last_transition"` // Unix seconds
 		TrackScripts      []string `json:"track_script"`
 	} `json:"data"`

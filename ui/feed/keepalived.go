@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,7 +179,7 @@ func (k *kaState) status() *control.Status {
 			ci.LastAdvertAge = control.Millis(k.dumpAt.Sub(t))
 		}
 		present := len(d.VIPs) > 0
-		for _, s := range d.VIPs {
+		for _, s := range append(slices.Clip(d.VIPs), d.EVIPs...) {
 			v, err := parseKeepalivedVIP(s)
 			if err != nil {
 				present = false

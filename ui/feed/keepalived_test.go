@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,6 +205,17 @@ func TestKeepalivedStatus(t *testing.T) {
 	if in.State != control.StateMaster || !in.VIPPresent || in.Transitions != 1 || in.VIPs[0] != "198.51.100.100/32 dev eth0" ||
 		in.BasePriority != 100 || !in.NoPreempt || in.AdverInt.Duration() != time.Second || st.Nginx == nil || !st.Nginx.Healthy {
 		t.Errorf("MASTER status = %+v, nginx %+v", in, st.Nginx)
+	}
+	// An excluded address is held with the VIP: present only when it is.
+	withEx := append([]kaInstance(nil), master...)
+	withEx[0].Data.EVIPs = []string{"198.51.100.101"}
+	k.applyDump(withEx, t0.Add(250*time.Millisecond))
+	if in := k.status().Instances[0]; in.VIPPresent || !slices.Contains(in.VIPs, "198.51.100.101/32 dev eth0") {
+		t.Errorf("excluded address absent: VIPPresent %v, VIPs %v; want false, listed", in.VIPPresent, in.VIPs)
+	}
+	table.apply(addrLine{Dev: "eth0", Prefix: netip.MustParsePrefix("198.51.100.101/32")})
+	if in := k.status().Instances[0]; !in.VIPPresent {
+		t.Errorf("excluded address present: VIPPresent false")
 	}
 	k.data, k.dataKnown = kaData{Faults: map[string]int{"VI_1": 1}, Scripts: []kaVRRPScript{{Name: "chk_nginx", Status: "BAD"}}}, true
 	k.nginx = 0
