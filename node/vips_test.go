@@ -249,8 +249,10 @@ func TestDaemonGoroutinesPerInstance(t *testing.T) {
 		return g
 	}
 	one, six := count(1), count(6)
-	if per := float64(six-one) / 5; per != 1 {
-		t.Errorf("%.1f goroutines per instance, want 1", per)
+	if per := float64(six-one) / 5; per > 1 {
+		// Fewer is a daemon-wide goroutine (a notify job, a timer's
+		// callback) that ran in one count and not the other.
+		t.Errorf("%.1f goroutines per instance, want at most 1", per)
 	}
 }
 
