@@ -163,6 +163,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.sweepPair(msg.pair, now)
 		cmd = tea.Batch(waitUpdate(msg.pair, msg.node, p.updates[msg.node]), m.armFresh(msg.pair, msg.node, now), m.evaluate(), m.drillPoll())
+	case frameMsg:
+		m.cache.frameArmed = false
 	case freshMsg:
 		m.pairs[msg.pair].nodes[msg.node].freshArmed = false
 		cmd = tea.Batch(m.armFresh(msg.pair, msg.node, now), m.evaluate())
@@ -224,6 +226,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if quiet >= 0 && m.mark().equal(before) {
 		return m, cmd // nothing shown changed: the layout and the screen stand
+	}
+	if m.drawLater(msg, now) {
+		return m, tea.Batch(cmd, m.armFrame(now))
 	}
 	m.cache.valid = false
 	m.layout()

@@ -1,6 +1,10 @@
 package ui
 
-import tea "charm.land/bubbletea/v2"
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
 
 // Bubble Tea calls View after every message. Most messages change nothing
 // the screen shows: watching 10 pairs, the 18 nodes of the pairs not shown
@@ -8,6 +12,21 @@ import tea "charm.land/bubbletea/v2"
 // their pair's tab in the header. Drawing every panel anew for each through
 // lipgloss was most of the console's CPU, so the model keeps its last screen
 // and draws again only when a message may have changed it.
+//
+// And Bubble Tea calls View on its only loop: a console that drew for each
+// of a busy node's statuses and guard checks fell behind its feeds (a
+// drill's master sends ~20 a second; on a slow or loaded laptop each draw
+// took 15 ms), and the news it showed grew older until the node was
+// called unknown. So the feeds' news is drawn at most every DrawEvery,
+// the frame after it came; a key is drawn at once.
+
+// drawEvery is the default of Options.DrawEvery: 20 screens a second at
+// most, which keeps what is shown within 50 ms of what the console knows,
+// a quarter of the 200 ms in which the screen must match the nodes.
+const drawEvery = 50 * time.Millisecond
+
+// frameMsg draws the news held back since the last screen.
+type frameMsg struct{}
 
 // screenCache is the last screen drawn and what it was drawn for.
 type screenCache struct {
@@ -17,6 +36,9 @@ type screenCache struct {
 	asking  *hostKeyQ // the host-key question: a dial that gives up takes it away
 	w, h    int
 	renders int // screens drawn, for tests
+
+	drawnAt    time.Time // on the console's clock
+	frameArmed bool      // a frameMsg is on its way
 }
 
 // shownMark is what a quiet message could still change on the screen:
@@ -107,5 +129,29 @@ func (m *Model) screen() string {
 	c.content = m.render()
 	c.valid, c.clock, c.asking, c.w, c.h = true, clock, asking, m.width, m.height
 	c.renders++
+	c.drawnAt = m.c.now()
 	return c.content
+}
+
+// drawLater reports whether msg's news is held for the next frame: it
+// came from a feed or a probe, and the screen was drawn less than
+// DrawEvery ago.
+func (m *Model) drawLater(msg tea.Msg, now time.Time) bool {
+	switch msg.(type) {
+	case updateMsg, probeMsg, freshMsg:
+	default:
+		return false
+	}
+	every := m.c.opts.DrawEvery
+	return every > 0 && m.cache.valid && now.Sub(m.cache.drawnAt) < every
+}
+
+// armFrame asks for a frameMsg when the next screen is due.
+func (m *Model) armFrame(now time.Time) tea.Cmd {
+	c := &m.cache
+	if c.frameArmed {
+		return nil
+	}
+	c.frameArmed = true
+	return tea.Tick(max(c.drawnAt.Add(m.c.opts.DrawEvery).Sub(now), time.Millisecond), func(time.Time) tea.Msg { return frameMsg{} })
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vipkit/vip/node/control"
@@ -63,4 +65,46 @@ func TestScreenCache(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDrawEvery: a feed's news within DrawEvery of the last screen waits
+// for the frame (a frameMsg is asked for), then shows;
+// a key is drawn at once with all the news held.
+func TestDrawEvery(t *testing.T) {
+	opts := testOptions()
+	opts.DrawEvery = 50 * time.Millisecond
+	l := newLabOpts(t, opts, "web")
+	l.steady()
+	l.screen()
+	drawn := l.m.cache.renders
+	counters := func(n uint64) Update {
+		in := l.instance(control.StateMaster, 150, true)
+		in.Stats.AdvertSent = n
+		return Update{Status: status(l.name(0), in)}
+	}
+
+	l.clock = l.clock.Add(10 * time.Millisecond)
+	for n := range uint64(5) {
+		l.send(0, counters(4000+n))
+	}
+	if got := l.screen(); l.m.cache.renders != drawn || strings.Contains(got, "adverts sent 4004") {
+		t.Fatalf("news 10 ms after a screen was drawn at once")
+	}
+	if !l.m.cache.frameArmed {
+		t.Errorf("no frame asked for the news held")
+	}
+
+	l.clock = l.clock.Add(40 * time.Millisecond)
+	l.apply(frameMsg{})
+	contains(t, l.screen(), "adverts sent 4004")
+
+	// A key does not wait.
+	l.send(0, counters(4100))
+	l.apply(tea.KeyPressMsg{Code: tea.KeyTab})
+	contains(t, l.screen(), "adverts sent 4100")
+
+	// News long after the last screen is drawn at once.
+	l.clock = l.clock.Add(time.Second)
+	l.send(0, counters(4200))
+	contains(t, l.screen(), "adverts sent 4200")
 }

@@ -145,6 +145,10 @@ type Options struct {
 	// Refresh is how often ages are redrawn when nothing else happens
 	// (0: every second; negative: never, for tests).
 	Refresh time.Duration
+	// DrawEvery is how often at most the feeds' news is drawn (0:
+	// drawEvery; negative: after every message, for tests). Keys are
+	// drawn at once.
+	DrawEvery time.Duration
 	// TimelineSize bounds each pair's timeline (0: 200 lines), not
 	// counting transitions, verdicts and operator actions, which stay.
 	TimelineSize int
@@ -195,6 +199,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Refresh == 0 {
 		o.Refresh = time.Second
+	}
+	if o.DrawEvery == 0 {
+		o.DrawEvery = drawEvery
 	}
 	if o.TimelineSize <= 0 {
 		o.TimelineSize = 200

@@ -55,7 +55,7 @@ func (p *fakeProbe) Updates() <-chan ProbeSample { return p.ch }
 
 // testOptions fix the clock and the zone, and turn the ticker off.
 func testOptions() Options {
-	return Options{Now: func() time.Time { return t0 }, Location: time.UTC, Refresh: -1, Commands: planCommands}
+	return Options{Now: func() time.Time { return t0 }, Location: time.UTC, Refresh: -1, DrawEvery: -1, Commands: planCommands}
 }
 
 // planCommands and planVipd name each command after what it is for, so
