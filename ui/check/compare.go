@@ -284,32 +284,25 @@ func (ic *instComparer) vips() {
 // the adverts, so a difference splits nothing, but an address only one node
 // holds is lost when the other takes over.
 func (ic *instComparer) excluded() {
-	for _, side := range []struct {
-		x, y        *config.Instance
-		name, other string
-		places      func(v config.VIP) (Place, Place) // A's, B's
-	}{
-		{ic.x, ic.y, ic.a.Name, ic.b.Name, func(v config.VIP) (Place, Place) {
-			_, b := ic.both("virtual_ipaddress_excluded", "")
-			return Place{Pos: v.Pos}, b
-		}},
-		{ic.y, ic.x, ic.b.Name, ic.a.Name, func(v config.VIP) (Place, Place) {
-			a, _ := ic.both("virtual_ipaddress_excluded", "")
-			return a, Place{Pos: v.Pos}
-		}},
-	} {
-		others := map[netip.Addr]bool{}
-		for _, w := range side.y.ExcludedVIPs {
-			others[w.Prefix.Addr()] = true
-		}
-		for _, v := range side.x.ExcludedVIPs {
-			if !others[v.Prefix.Addr()] {
-				pa, pb := side.places(v)
-				ic.mismatch("virtual_ipaddress_excluded", pa, pb,
-					"excluded VIP %s only on %s: it is not advertised, so nothing splits, but when %s takes over the address is on neither node", v.Prefix, side.name, side.other)
-			}
+	const why = "excluded VIP %s only on %s: it is not advertised, so nothing splits, but when %s takes over the address is on neither node"
+	blockA, blockB := ic.both("virtual_ipaddress_excluded", "")
+	for _, v := range onlyIn(ic.x.ExcludedVIPs, ic.y.ExcludedVIPs) {
+		ic.mismatch("virtual_ipaddress_excluded", Place{Pos: v.Pos}, blockB, why, v.Prefix, ic.a.Name, ic.b.Name)
+	}
+	for _, w := range onlyIn(ic.y.ExcludedVIPs, ic.x.ExcludedVIPs) {
+		ic.mismatch("virtual_ipaddress_excluded", blockA, Place{Pos: w.Pos}, why, w.Prefix, ic.b.Name, ic.a.Name)
+	}
+}
+
+// onlyIn returns the VIPs of xs whose address none of ys has.
+func onlyIn(xs, ys []config.VIP) []config.VIP {
+	var only []config.VIP
+	for _, v := range xs {
+		if !slices.ContainsFunc(ys, func(w config.VIP) bool { return w.Prefix.Addr() == v.Prefix.Addr() }) {
+			only = append(only, v)
 		}
 	}
+	return only
 }
 
 // sameIf reports whether v goes on its instance's interface.

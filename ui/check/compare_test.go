@@ -125,6 +125,8 @@ func TestCompare(t *testing.T) {
 			want: []want{{Mismatch, "virtual_ipaddress", 20, 20}}, msg: "goes on eth0 on nginx-01, on eth1 on nginx-02"},
 		{name: "excluded VIP one side", a: edit(t, slot, "    virtual_ipaddress_excluded {\n        2001:db8::100/64\n    }\n"), b: base,
 			want: []want{{Mismatch, "virtual_ipaddress_excluded", 26, -8}}, msg: "excluded VIP 2001:db8::100/64 only on nginx-01"},
+		{name: "excluded VIP other side", a: base, b: edit(t, slot, "    virtual_ipaddress_excluded {\n        2001:db8::100/64\n    }\n"),
+			want: []want{{Mismatch, "virtual_ipaddress_excluded", -8, 26}}, msg: "excluded VIP 2001:db8::100/64 only on nginx-02"},
 		{name: "excluded VIPs alike", a: edit(t, slot, "    virtual_ipaddress_excluded {\n        2001:db8::100/64\n    }\n"),
 			b: edit(t, slot, "    virtual_ipaddress_excluded {\n        2001:db8::100/64\n    }\n")},
 		{name: "VIP dev naming the instance's interface", a: base, b: edit(t, "198.51.100.100/24", "198.51.100.100/24 dev eth0")},
