@@ -138,8 +138,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	quiet := m.quietPair(msg)
 	var before shownMark
+	var rolesBefore string
 	if quiet >= 0 {
 		before = m.mark()
+	} else {
+		rolesBefore = m.roles(msg)
 	}
 	now := m.c.now()
 	m.sweep(now) // time alone may have made a node unknown
@@ -227,7 +230,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if quiet >= 0 && m.mark().equal(before) {
 		return m, cmd // nothing shown changed: the layout and the screen stand
 	}
-	if m.drawLater(msg, now) {
+	if m.drawLater(msg, now) && m.roles(msg) == rolesBefore {
 		return m, tea.Batch(cmd, m.armFrame(now))
 	}
 	m.cache.valid = false

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,7 +19,8 @@ import (
 // drill's master sends ~20 a second; on a slow or loaded laptop each draw
 // took 15 ms), and the news it showed grew older until the node was
 // called unknown. So the feeds' news is drawn at most every DrawEvery,
-// the frame after it came; a key is drawn at once.
+// the frame after it came; a key, a transition and news that moves a role
+// or the VIP are drawn at once.
 
 // drawEvery is the default of Options.DrawEvery: 20 screens a second at
 // most, which keeps what is shown within 50 ms of what the console knows,
@@ -133,9 +135,10 @@ func (m *Model) screen() string {
 	return c.content
 }
 
-// drawLater reports whether msg's news is held for the next frame: it
+// drawLater reports whether msg's news may wait for the next frame: it
 // came from a feed or a probe, and the screen was drawn less than
-// DrawEvery ago.
+// DrawEvery ago. Update also draws at once what changed roles (a
+// transition does).
 func (m *Model) drawLater(msg tea.Msg, now time.Time) bool {
 	switch msg.(type) {
 	case updateMsg, probeMsg, freshMsg:
@@ -144,6 +147,35 @@ func (m *Model) drawLater(msg tea.Msg, now time.Time) bool {
 	}
 	every := m.c.opts.DrawEvery
 	return every > 0 && m.cache.valid && now.Sub(m.cache.drawnAt) < every
+}
+
+// roles is what of an update's pair must reach the screen at once: which
+// nodes are live, their instances' states and VIPs, and so who holds the
+// VIP. "" for other messages, and when nothing is held back.
+func (m *Model) roles(msg tea.Msg) string {
+	u, ok := msg.(updateMsg)
+	if !ok || m.c.opts.DrawEvery <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	for _, n := range m.pairs[u.pair].nodes {
+		if !n.live() {
+			b.WriteString("-|")
+			continue
+		}
+		for _, in := range n.status.Instances {
+			b.WriteString(string(in.State))
+			if in.VIPPresent {
+				b.WriteByte('+')
+			}
+			if n.vipUnknown[in.Name] {
+				b.WriteByte('?')
+			}
+			b.WriteByte(',')
+		}
+		b.WriteByte('|')
+	}
+	return b.String()
 }
 
 // armFrame asks for a frameMsg when the next screen is due.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -68,8 +69,8 @@ func TestScreenCache(t *testing.T) {
 }
 
 // TestDrawEvery: a feed's news within DrawEvery of the last screen waits
-// for the frame (a frameMsg is asked for), then shows;
-// a key is drawn at once with all the news held.
+// for the frame (a frameMsg is asked for), then shows; a key, a transition
+// and news that moves the VIP are drawn at once, with all the news held.
 func TestDrawEvery(t *testing.T) {
 	opts := testOptions()
 	opts.DrawEvery = 50 * time.Millisecond
@@ -102,6 +103,14 @@ func TestDrawEvery(t *testing.T) {
 	l.send(0, counters(4100))
 	l.apply(tea.KeyPressMsg{Code: tea.KeyTab})
 	contains(t, l.screen(), "adverts sent 4100")
+
+	// A transition, and a status that moves the VIP, do not wait.
+	l.clock = l.clock.Add(10 * time.Millisecond)
+	l.send(1, Update{Event: transition(2*time.Second, control.StateBackup, control.StateMaster, netip.Addr{}, "master down")})
+	contains(t, l.screen(), "held by nginx-01, nginx-02 MASTER too")
+	l.clock = l.clock.Add(10 * time.Millisecond)
+	l.send(1, Update{Status: status(l.name(1), l.instance(control.StateMaster, 100, true))})
+	contains(t, l.screen(), "held by nginx-01 and nginx-02")
 
 	// News long after the last screen is drawn at once.
 	l.clock = l.clock.Add(time.Second)
