@@ -226,21 +226,30 @@ func (k *kaState) status() *control.Status {
 
 // nginxEvents are the check and verdict events vipd's guard would send
 // when nginx's master process goes (failed) or comes back (a restart:
-// check_nginx.sh, or an operator, started it), from the counts before and
-// now (-1: not known yet, no event).
-func nginxEvents(prev, now int, at time.Time) []control.Event {
+// check_nginx.sh, or an operator, started it), from the counts and master
+// pids before and now (count -1: not known yet, no event). The feed looks
+// for nginx every third poll, so a restart quicker than that (check_nginx.sh
+// starts it within its interval) shows only as a new master pid: that is a
+// failure and a restart too.
+func nginxEvents(prev, prevPID, now, pid int, at time.Time) []control.Event {
 	const why = "no nginx master process in this node's network namespace"
+	failed := []control.Event{
+		{Time: at, Type: control.EventCheck, Guard: "nginx", Check: &control.Check{Time: at, Error: why, Phase: control.PhaseCheck}},
+		{Time: at, Type: control.EventVerdict, Guard: "nginx", Verdict: control.VerdictFailed, Reason: why},
+	}
+	back := []control.Event{
+		{Time: at, Type: control.EventCheck, Guard: "nginx", Check: &control.Check{Time: at, OK: true, Phase: control.PhaseRestart}},
+		{Time: at, Type: control.EventVerdict, Guard: "nginx", Verdict: control.VerdictHealthy, Reason: "nginx's master process is back"},
+	}
 	switch {
 	case prev > 0 && now == 0:
-		return []control.Event{
-			{Time: at, Type: control.EventCheck, Guard: "nginx", Check: &control.Check{Time: at, Error: why, Phase: control.PhaseCheck}},
-			{Time: at, Type: control.EventVerdict, Guard: "nginx", Verdict: control.VerdictFailed, Reason: why},
-		}
+		return failed
 	case prev == 0 && now > 0:
-		return []control.Event{
-			{Time: at, Type: control.EventCheck, Guard: "nginx", Check: &control.Check{Time: at, OK: true, Phase: control.PhaseRestart}},
-			{Time: at, Type: control.EventVerdict, Guard: "nginx", Verdict: control.VerdictHealthy, Reason: "nginx's master process is back"},
-		}
+		return back
+	case prev > 0 && now > 0 && prevPID > 0 && pid > 0 && pid != prevPID:
+		failed[0].Check.Error = fmt.Sprintf("nginx's master process (pid %d) went: pid %d is its new one", prevPID, pid)
+		failed[1].Reason = failed[0].Check.Error
+		return append(failed, back...)
 	}
 	return nil
 }
@@ -513,16 +522,17 @@ func (n *Node) watchKeepalived(ctx context.Context, out chan<- streamMsg) kaKind
 					continue
 				}
 				f := strings.Fields(rest)
-				prev := k.nginx
+				prev, prevPID := k.nginx, k.nginxPID
 				if len(f) > 0 {
 					if c, err := strconv.Atoi(f[0]); err == nil && c >= 0 {
 						k.nginx = c
 					}
 				}
+				k.nginxPID = 0
 				if len(f) > 1 {
 					k.nginxPID, _ = strconv.Atoi(f[1])
 				}
-				for _, ev := range nginxEvents(prev, k.nginx, k.dumpAt) { // on the node's clock, as its statuses
+				for _, ev := range nginxEvents(prev, prevPID, k.nginx, k.nginxPID, k.dumpAt) { // on the node's clock, as its statuses
 					if !send(streamMsg{ev: ev}) {
 						return kind
 					}

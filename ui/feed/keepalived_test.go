@@ -231,6 +231,49 @@ func TestKeepalivedStatus(t *testing.T) {
 	}
 }
 
+// TestNginxEvents: nginx's master gone, back, or replaced between two
+// looks (a restart quicker than the feed's nginx poll) is a failure and a
+// restart; the same master, or nothing known yet, is no event.
+func TestNginxEvents(t *testing.T) {
+	at := time.Unix(100, 0)
+	tests := []struct {
+		name                    string
+		prev, prevPID, now, pid int
+		want                    []string // verdicts, with a restart check as "restart"
+	}{
+		{name: "unknown first", prev: -1, now: 1, pid: 10},
+		{name: "same master", prev: 1, prevPID: 10, now: 1, pid: 10},
+		{name: "gone", prev: 1, prevPID: 10, now: 0, want: []string{"check", "failed"}},
+		{name: "back", prev: 0, now: 1, pid: 11, want: []string{"restart", "healthy"}},
+		{name: "replaced between looks", prev: 1, prevPID: 10, now: 1, pid: 11, want: []string{"check", "failed", "restart", "healthy"}},
+		{name: "pid not said", prev: 1, prevPID: 10, now: 1},
+		{name: "still none", prev: 0, now: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, ev := range nginxEvents(tt.prev, tt.prevPID, tt.now, tt.pid, at) {
+				switch {
+				case ev.Type == control.EventCheck && ev.Check.Phase == control.PhaseRestart && ev.Check.OK:
+					got = append(got, "restart")
+				case ev.Type == control.EventCheck && !ev.Check.OK:
+					got = append(got, "check")
+				case ev.Type == control.EventVerdict:
+					got = append(got, string(ev.Verdict))
+				default:
+					t.Fatalf("unexpected event %+v", ev)
+				}
+				if !ev.Time.Equal(at) {
+					t.Errorf("event at %v, want the dump's time %v", ev.Time, at)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("events %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestKaLine(t *testing.T) {
 	for _, tt := range []struct{ in, word, rest string }{
 		{"@json 123", "json", "123"}, {"@ready", "ready", ""}, {"@version Keepalived v2.2.7 (01/16,2022)", "version", "Keepalived v2.2.7 (01/16,2022)"},
