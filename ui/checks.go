@@ -108,7 +108,7 @@ func vipdProblem(n *nodeState) string {
 		return n.name + ": no status from vipd yet"
 	case n.superseded != "":
 		return fmt.Sprintf("%s: unknown: %s took the VIP at %s, after %s's last status at %s", n.name, n.superseded,
-			n.supersededAt.Format("15:04:05.000"), n.name, n.fresh.statusHeard.Format("15:04:05.000"))
+			n.supersededAt.Format("15:04:05.000"), n.name, n.fresh.statusTaken.Format("15:04:05.000"))
 	case n.fresh.silent && n.fresh.late > 0:
 		return fmt.Sprintf("%s: unknown: its reports arrive %s late, nothing current since %s", n.name, fmtDur(n.fresh.late),
 			n.fresh.heard.Format("15:04:05.000"))

@@ -33,9 +33,11 @@ type freshness struct {
 	// pace is how often the stream promised a status (Update.StatusEvery);
 	// 0: no promise, silence says nothing.
 	pace time.Duration
-	// heard and statusHeard are when the last timely word, and the last
-	// timely status, arrived.
-	heard, statusHeard time.Time
+	// heard is when the last timely word arrived; statusTaken is when the
+	// last timely status was taken, on the console's clock (taken). A
+	// backlog arrives after the news it is older than: only when a word
+	// was taken orders it against another node's.
+	heard, statusTaken time.Time
 	silent             bool // no timely word within the window (sweep)
 
 	// lag is the stream's smallest arrival time minus node time: the
@@ -65,7 +67,7 @@ func (f *freshness) restart(pace time.Duration) {
 // returns what the timeline should show: a clock step, once.
 func (f *freshness) word(at, now time.Time, status bool) []note {
 	if at.IsZero() { // no stamp: only its arrival is known
-		f.timely(now, status)
+		f.timely(at, now, status)
 		return nil
 	}
 	lag := now.Sub(at)
@@ -76,7 +78,7 @@ func (f *freshness) word(at, now time.Time, status bool) []note {
 	}
 	over := lag - f.lag
 	if !f.paced() || !f.lagKnown || over <= f.window() {
-		f.timely(now, status)
+		f.timely(at, now, status)
 		return nil
 	}
 	f.late = over
@@ -96,15 +98,29 @@ func (f *freshness) word(at, now time.Time, status bool) []note {
 	// keep coming at the pace, all as late: the node's clock stepped back
 	// or its link got slower. Either way this is how current it now is.
 	f.lag = lag
-	f.timely(now, status)
+	f.timely(at, now, status)
 	return []note{{at: now, text: fmt.Sprintf("reports now arrive %s later after their time stamps: the node's clock stepped back, or its link got slower", fmtDur(over)), level: levelWarn}}
 }
 
-func (f *freshness) timely(now time.Time, status bool) {
+func (f *freshness) timely(at, now time.Time, status bool) {
 	f.heard, f.late, f.steady = now, 0, 0
 	if status {
-		f.statusHeard = now
+		f.statusTaken = f.taken(at, now)
 	}
+}
+
+// taken is when a word stamped at (node clock) arriving now was taken, on
+// the console's clock: its stamp plus the stream's smallest lag, which is
+// the node clock's offset and the fastest transit (never after now). With
+// no stamp or no lag yet, its arrival.
+func (f *freshness) taken(at, now time.Time) time.Time {
+	if at.IsZero() || !f.lagKnown {
+		return now
+	}
+	if t := at.Add(f.lag); t.Before(now) {
+		return t
+	}
+	return now
 }
 
 // sweep judges silence at now; it reports whether that changed.

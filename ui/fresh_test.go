@@ -179,6 +179,40 @@ func TestFreshLinkCut(t *testing.T) {
 	})
 }
 
+// The MASTER stops; its last statuses, taken while it held the VIP, are
+// held up on its link and arrive after the peer's status with the VIP
+// (a loaded machine: a CI drill read SPLIT BRAIN so). They are old news:
+// taken before the takeover, they do not make it a holder again.
+func TestFreshBacklogAfterTakeover(t *testing.T) {
+	forSkews(t, func(t *testing.T, p *pacedLab) {
+		p.at(100 * time.Millisecond)
+		p.report(0, p.master())
+		p.report(1, p.backup())
+		held := []*control.Status{p.doc(0, p.master())} // taken at 100 ms, on its way
+		p.at(200 * time.Millisecond)
+		held = append(held, p.doc(0, p.master()))
+		p.report(1, p.backup())
+		p.at(330 * time.Millisecond)
+		p.moves(1, control.StateBackup, control.StateMaster, "master released (priority 0)")
+		p.at(340 * time.Millisecond)
+		p.report(1, p.master())
+		for i, st := range held {
+			p.at(time.Duration(350+10*i) * time.Millisecond)
+			p.send(0, Update{Status: st})
+			p.noSplit(fmt.Sprintf("nginx-01's held status %d", i))
+		}
+		if got := p.live(); got != "nginx-02" {
+			t.Errorf("live %q, want nginx-02 alone", got)
+		}
+		contains(t, p.screen(), "held by nginx-02", "(nginx-01 unknown)")
+		// A status nginx-01 takes after the takeover, still holding, is a
+		// split brain.
+		p.at(400 * time.Millisecond)
+		p.report(0, p.master())
+		contains(t, p.screen(), "SPLIT BRAIN VI_1")
+	})
+}
+
 // A real partition: both nodes keep reporting, both hold the VIP. The
 // banner comes with the first status of the old master after the new one
 // showed the VIP: both statuses current.

@@ -419,7 +419,7 @@ func (nc *nodeCard) unknownLines(b *block, now time.Time) {
 	switch {
 	case n.superseded != "":
 		b.wrap(s.Problem, fmt.Sprintf("%s took the VIP at %s, after %s's last status (%s)",
-			n.superseded, nc.c.stamp(n.supersededAt), n.name, nc.c.stamp(f.statusHeard)), 3)
+			n.superseded, nc.c.stamp(n.supersededAt), n.name, nc.c.stamp(f.statusTaken)), 3)
 		b.wrap(s.Remedy, "-> unknown until its next status says where the VIP is", 2)
 	case f.late > 0:
 		b.wrap(s.Problem, fmt.Sprintf("catching up: %s late", fmtDur(f.late)), 1)

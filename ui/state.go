@@ -37,10 +37,11 @@ type nodeState struct {
 	fresh      freshness
 	freshArmed bool // a freshMsg is on its way
 
-	// holdSince is, by instance, when (console clock) a status first
-	// showed its VIPs present since they were last absent or unknown:
-	// another node whose last status came before it cannot still be
-	// known to hold them (superseded).
+	// holdSince is, by instance, when the status that first showed its
+	// VIPs present since they were last absent or unknown was taken
+	// (freshness.taken): another node whose last status was taken before
+	// it cannot still be known to hold them (superseded), however late
+	// that status arrived.
 	holdSince map[string]time.Time
 	// superseded names the node that took the VIP after this node's
 	// last status, and when: set by sweep.
@@ -200,7 +201,7 @@ func (n *nodeState) setStatus(s *control.Status, now time.Time) {
 			if n.holdSince == nil {
 				n.holdSince = make(map[string]time.Time)
 			}
-			n.holdSince[in.Name] = now
+			n.holdSince[in.Name] = n.fresh.taken(s.Time, now)
 		}
 	}
 }
@@ -677,9 +678,9 @@ func (p *probeState) summary() (probeSummary, bool) {
 }
 
 // sweep judges the freshness of a pair's nodes at now: which are silent,
-// and which are superseded (they last said they hold a VIP before another
-// node's status showed it taking it: on a paced stream, a node still
-// holding would have said so since). It counts new versions.
+// and which are superseded (their last status, saying they hold a VIP,
+// was taken before another node's status showing it taking it: on a paced
+// stream, a node still holding would have said so since). It counts new versions.
 // It returns what the timeline should show, by node index: a reporting
 // node turning unknown, and current again.
 func sweep(nodes []*nodeState, now time.Time) map[int]note {
@@ -699,7 +700,7 @@ func sweep(nodes []*nodeState, now time.Time) map[int]note {
 				if m == n || !m.holding(in.Name) {
 					continue
 				}
-				if since := m.holdSince[in.Name]; since.After(n.fresh.statusHeard) && since.After(n.supersededAt) {
+				if since := m.holdSince[in.Name]; since.After(n.fresh.statusTaken) && since.After(n.supersededAt) {
 					n.superseded, n.supersededAt = m.name, since
 				}
 			}
