@@ -10,7 +10,8 @@ import (
 // This file judges how current a node's word is. Only the console's clock
 // decides: when a word arrived. A node's own timestamps are compared only
 // with its own earlier ones (a difference, which its clock's offset does
-// not change), to tell news held up in a stalled link from news.
+// not change), to tell news held up in a stalled link from news, and to
+// place when a word was taken on the console's clock (taken).
 
 const (
 	// freshSlack is how much later than its stream's status pace a

@@ -680,8 +680,8 @@ func (p *probeState) summary() (probeSummary, bool) {
 // sweep judges the freshness of a pair's nodes at now: which are silent,
 // and which are superseded (their last status, saying they hold a VIP,
 // was taken before another node's status showing it taking it: on a paced
-// stream, a node still holding would have said so since). It counts new versions.
-// It returns what the timeline should show, by node index: a reporting
+// stream, a node still holding would have said so since). It counts new
+// versions. It returns what the timeline should show, by node index: a reporting
 // node turning unknown, and current again.
 func sweep(nodes []*nodeState, now time.Time) map[int]note {
 	for _, n := range nodes {
