@@ -213,6 +213,24 @@ func TestFreshBacklogAfterTakeover(t *testing.T) {
 	})
 }
 
+// An action's outage meter starts from each node's offset as its stream
+// measured it before the action: words delayed during the action (a
+// loaded console) do not make the nodes' clocks seem to disagree.
+func TestOutageMeterSeedsOffsets(t *testing.T) {
+	forSkews(t, func(t *testing.T, p *pacedLab) {
+		p.at(100 * time.Millisecond)
+		p.report(0, p.master())
+		p.report(1, p.backup())
+		pv := p.m.pairs[0]
+		o := newOutageMeter(pv, Action{Kind: ActionFault, Node: p.name(0)}, p.clock)
+		for i, n := range pv.nodes {
+			if got, want := o.offsets[n.name], -p.skew; got != want || !n.fresh.lagKnown {
+				t.Errorf("node %d: offset %v, want %v (its stream's lag)", i, got, want)
+			}
+		}
+	})
+}
+
 // A real partition: both nodes keep reporting, both hold the VIP. The
 // banner comes with the first status of the old master after the new one
 // showed the VIP: both statuses current.

@@ -23,8 +23,10 @@ import (
 // from each other and from the console's. An interval between two nodes'
 // timestamps is used only when their clocks agree as far as the console
 // can tell: each node's offset is the least (arrival - node time) over
-// everything it sent during the action (its clock's offset plus the
-// fastest delivery), and the two offsets must be within clockAgree.
+// everything it sent since its stream began (its clock's offset plus the
+// fastest delivery: freshness.lag, then the action's own words), and the
+// two offsets must be within clockAgree. A loaded console or link delays
+// every word of an action; the quiet time before it gives the offset.
 // Otherwise the interval is between the events' arrival times at the
 // console, good to the links' delivery jitter.
 
@@ -89,6 +91,9 @@ func newOutageMeter(p *pairView, a Action, now time.Time) *outageMeter {
 			continue
 		}
 		o.instance[n.name] = in.Name
+		if n.fresh.lagKnown {
+			o.offsets[n.name] = n.fresh.lag
+		}
 		if n.live() && in.State == control.StateMaster {
 			o.holders = append(o.holders, n.name)
 		}

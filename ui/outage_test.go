@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"maps"
 	"net/netip"
 	"strings"
 	"testing"
@@ -148,7 +149,8 @@ func TestHolderGap(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		kind   ActionKind
-		start  []string // the MASTERs at the start
+		start  []string                 // the MASTERs at the start
+		lags   map[string]time.Duration // the streams' least lag before the action
 		ups    []upd
 		want   HolderGap // From and To aside
 		from   string
@@ -174,6 +176,23 @@ func TestHolderGap(t *testing.T) {
 			want: HolderGap{Seen: true, Gap: 68 * ms, Arrival: true, Skew: skew},
 			from: a + " MASTER -> FAULT at 03:04:05.102", to: b + " BACKUP -> MASTER at 03:04:05.170",
 			figure: "no holder for 68ms (node events, arrival times: the nodes' clocks differ by 30.0s)"},
+		{name: "a node's words late during the action: its stream's lag before it", kind: ActionFault, start: []string{a},
+			lags: map[string]time.Duration{a: 2 * ms, b: 2 * ms},
+			ups: []upd{
+				{a, statusAt(0), 42 * ms}, {b, statusAt(0), 2 * ms},
+				{a, transitionAt(100*ms, master, control.StateFault), 170 * ms},
+				{b, transitionAt(163*ms, control.StateBackup, master), 165 * ms},
+			},
+			want: HolderGap{Seen: true, Gap: 63 * ms}, from: a + " MASTER -> FAULT at 03:04:05.100",
+			to: b + " BACKUP -> MASTER at 03:04:05.163", figure: "no holder for 63ms (node events)"},
+		{name: "the same without the stream's lag: arrival order reversed", kind: ActionFault, start: []string{a},
+			ups: []upd{
+				{a, statusAt(0), 42 * ms}, {b, statusAt(0), 2 * ms},
+				{a, transitionAt(100*ms, master, control.StateFault), 170 * ms},
+				{b, transitionAt(163*ms, control.StateBackup, master), 165 * ms},
+			},
+			want:   HolderGap{Seen: true, Arrival: true, Skew: 40 * ms, Unknown: b + " BACKUP -> MASTER while " + a + " had not said it let go"},
+			figure: "holder gap unknown (node events)"},
 		{name: "vipd stopped: its stream's end is its letting go", kind: ActionStopVipd, start: []string{a},
 			ups: []upd{
 				{a, statusAt(0), 2 * ms}, {b, statusAt(0), 2 * ms},
@@ -204,8 +223,11 @@ func TestHolderGap(t *testing.T) {
 				From: master, To: control.StateFault}}, 2 * ms}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := &outageMeter{start: t0, holders: tc.start, offsets: map[string]time.Duration{},
+			o := &outageMeter{start: t0, holders: tc.start, offsets: maps.Clone(tc.lags),
 				instance: map[string]string{a: "VI_1", b: "VI_1"}}
+			if o.offsets == nil {
+				o.offsets = map[string]time.Duration{}
+			}
 			if tc.kind == ActionStopVipd {
 				o.endsHold = a
 			}
