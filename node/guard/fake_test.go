@@ -16,6 +16,7 @@ type fakeNginx struct {
 	mu       sync.Mutex
 	alive    bool          // master process alive
 	answers  bool          // GET answers (when alive and not hung)
+	reset    bool          // a GET that gets no answer is reset, not refused
 	hung     bool          // alive, accepts, never answers (SIGSTOP)
 	slow     time.Duration // every probe takes this long, ignoring its deadline
 	startFor time.Duration // the start command runs this long
@@ -72,7 +73,7 @@ func (f *fakeNginx) Probe(ctx context.Context) error {
 	if f.inflight > 1 {
 		f.overlap = true
 	}
-	hung, slow, up := f.hung, f.slow, f.alive && f.answers
+	hung, slow, up, reset := f.hung, f.slow, f.alive && f.answers, f.reset
 	f.mu.Unlock()
 	defer f.set(func(f *fakeNginx) { f.inflight-- })
 
@@ -83,6 +84,9 @@ func (f *fakeNginx) Probe(ctx context.Context) error {
 	if hung {
 		<-ctx.Done()
 		return fmt.Errorf("GET http://fake/: %w after %v", errNoAnswer, time.Since(start))
+	}
+	if !up && reset {
+		return fmt.Errorf("GET http://fake/: read: %w", syscall.ECONNRESET)
 	}
 	if !up {
 		return fmt.Errorf("GET http://fake/: connect: %w", syscall.ECONNREFUSED)

@@ -282,9 +282,11 @@ func (g *Nginx) round(ctx context.Context) {
 	reason := g.cfg.Name + ": " + r.Err
 	// A live master that refuses connections has closed its listeners:
 	// it is stopping (systemctl stop nginx sends SIGQUIT; the master
-	// lingers while its workers finish). A new one is started once it is
-	// gone, within the same restart deadline.
-	stopping := alive && g.proc != nil && errors.Is(err, syscall.ECONNREFUSED)
+	// lingers while its workers finish). A connection waiting in the
+	// accept queue as they close is reset: the same news. A master that
+	// died between the process check and the GET reads so too. A new one
+	// is started once it is gone, within the same restart deadline.
+	stopping := alive && g.proc != nil && (errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET))
 	switch {
 	case alive && g.proc != nil && !stopping:
 		// The master runs and accepts but does not answer well (hung, or
@@ -394,7 +396,7 @@ func (g *Nginx) restart(parent context.Context, stopping bool) (ok bool, why str
 			if parent.Err() != nil {
 				return false, ""
 			}
-			return false, fmt.Sprintf("the master process refused connections and was still alive after %v", g.cfg.RestartDeadline)
+			return false, fmt.Sprintf("the master process closed its listeners and was still alive after %v", g.cfg.RestartDeadline)
 		}
 	}
 	g.m.log.Info("starting nginx", "command", strings.Join(g.cfg.Start, " "))

@@ -135,12 +135,24 @@ func TestNginxPolicy(t *testing.T) {
 			wantPhases: []string{"check-", "restart-", "start+", "restart+", "check+"},
 		},
 		{
+			name: "stopping nginx resets the connection queued as its listeners close: started again once its master exits",
+			fault: func(f *fakeNginx) {
+				f.answers, f.reset = false, true
+				time.AfterFunc(120*ms, func() { f.set(func(f *fakeNginx) { f.alive = false }) })
+			},
+			start:      func(f *fakeNginx) { f.startFor = 10 * ms },
+			until:      2 * time.Second,
+			want:       []change{{0, Healthy, ""}},
+			wantStarts: 1,
+			wantPhases: []string{"check-", "restart-", "start+", "restart+", "check+"},
+		},
+		{
 			name:  "stopping nginx whose master never exits: FAULT at the deadline, no start",
 			fault: func(f *fakeNginx) { f.answers = false },
 			start: func(f *fakeNginx) { f.startFor = 10 * ms },
 			until: 2 * time.Second,
 			want: []change{{0, Healthy, ""},
-				{notice + time.Second, Failed, "nginx: GET http://fake/: connect: connection refused; restart: the master process refused connections and was still alive after 1s"}},
+				{notice + time.Second, Failed, "nginx: GET http://fake/: connect: connection refused; restart: the master process closed its listeners and was still alive after 1s"}},
 			wantStarts: 0,
 		},
 		{
